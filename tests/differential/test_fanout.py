@@ -1,0 +1,201 @@
+"""Fan-out / fan-in, joins, defer, max_concurrency, failing parallel tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import time
+from typing import Annotated, TypedDict
+
+import pytest
+
+from conftest import ALL_METHODS, LG, SG, check, run
+
+
+class S(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def node(name):
+    def f(state: S):
+        return {"log": [name]}
+
+    f.__name__ = f"node_{name}"
+    return f
+
+
+def anode(name):
+    async def f(state: S):
+        return {"log": [name]}
+
+    return f
+
+
+def diamond(E, *, join: str = "edges", defer: bool = False, make=node):
+    """A->B->C->D and A->E->D.  join='edges': two separate edges into D."""
+    g = E.StateGraph(S)
+    for n in "ABCE":
+        g.add_node(n, make(n))
+    g.add_node("D", make("D"), defer=defer)
+    g.add_edge(E.START, "A")
+    g.add_edge("A", "B")
+    g.add_edge("B", "C")
+    g.add_edge("A", "E")
+    if join == "edges":
+        g.add_edge("C", "D")
+        g.add_edge("E", "D")
+    else:
+        g.add_edge(["C", "E"], "D")
+    g.add_edge("D", E.END)
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_separate_edges_run_join_node_twice(method):
+    lg = check(diamond, {"log": []}, method, order="steps", stream_mode=["updates", "values"])
+    assert lg.ok
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke"])
+def test_separate_edges_final_value(method):
+    lg = check(diamond, {"log": []}, method)
+    assert lg.value == {"log": ["A", "B", "E", "C", "D", "D"]}
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke"])
+def test_multi_source_edge_waits_for_all(method):
+    lg = check(lambda E: diamond(E, join="list"), {"log": []}, method)
+    assert lg.value == {"log": ["A", "B", "E", "C", "D"]}
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke"])
+def test_defer_runs_join_node_once(method):
+    lg = check(lambda E: diamond(E, defer=True), {"log": []}, method)
+    assert lg.value == {"log": ["A", "B", "E", "C", "D"]}
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+def test_defer_stream_steps(method):
+    check(lambda E: diamond(E, defer=True, make=anode if method == "astream" else node),
+          {"log": []}, method, order="steps", stream_mode=["updates", "values"])
+
+
+def wide(E, n=5, make=node):
+    g = E.StateGraph(S)
+    g.add_node("start", make("start"))
+    g.add_edge(E.START, "start")
+    names = [f"w{i}" for i in range(n)]
+    for w in names:
+        g.add_node(w, make(w))
+        g.add_edge("start", w)
+    g.add_node("join", make("join"))
+    g.add_edge(names, "join")
+    g.add_edge("join", E.END)
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_wide_fanout_merge_order_is_node_order(method):
+    # merge order of parallel writes must not depend on completion order
+    lg = check(lambda E: wide(E, make=anode if method[0] == "a" else node), {"log": []},
+               method, order="steps",
+               **({"stream_mode": ["updates", "values"]} if "stream" in method else {}))
+    if method.endswith("invoke"):
+        assert lg.value == {"log": ["start", "w0", "w1", "w2", "w3", "w4", "join"]}
+
+
+def test_merge_order_independent_of_completion_time():
+    """w0 sleeps longest; its write must still be merged first (task order)."""
+
+    def build(E):
+        g = E.StateGraph(S)
+
+        def mk(i):
+            async def f(state):
+                await asyncio.sleep(0.03 - 0.01 * i)
+                return {"log": [f"w{i}"]}
+
+            return f
+
+        for i in range(3):
+            g.add_node(f"w{i}", mk(i))
+            g.add_edge(E.START, f"w{i}")
+        return g.compile()
+
+    lg = check(build, {"log": ["in"]}, "ainvoke")
+    assert lg.value == {"log": ["in", "w0", "w1", "w2"]}
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_max_concurrency_caps_parallel_tasks(limit):
+    def build(E):
+        state = {"now": 0, "peak": 0}
+
+        def mk(i):
+            async def f(s):
+                state["now"] += 1
+                state["peak"] = max(state["peak"], state["now"])
+                await asyncio.sleep(0.01)
+                state["now"] -= 1
+                return {"log": [state["peak"]]}
+
+            return f
+
+        g = E.StateGraph(S)
+        for i in range(4):
+            g.add_node(f"n{i}", mk(i))
+            g.add_edge(E.START, f"n{i}")
+        return g.compile()
+
+    lg = check(build, {"log": []}, "ainvoke", config={"max_concurrency": limit})
+    assert max(lg.value["log"]) == limit
+
+
+def failing(E, *, sleep=0.0, asynchronous=True):
+    g = E.StateGraph(S)
+
+    async def slow(state):
+        await asyncio.sleep(sleep)
+        return {"log": ["slow"]}
+
+    def slow_sync(state):
+        time.sleep(sleep)
+        return {"log": ["slow"]}
+
+    async def boom(state):
+        await asyncio.sleep(0.01)
+        raise KeyError("boom happened")
+
+    def boom_sync(state):
+        raise KeyError("boom happened")
+
+    g.add_node("slow", slow if asynchronous else slow_sync)
+    g.add_node("boom", boom if asynchronous else boom_sync)
+    g.add_node("after", node("after"))
+    g.add_edge(E.START, "slow")
+    g.add_edge(E.START, "boom")
+    g.add_edge(["slow", "boom"], "after")
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_failing_parallel_task_error_reaches_caller(method):
+    asynchronous = method.startswith("a")
+    lg = check(lambda E: failing(E, asynchronous=asynchronous), {"log": []}, method,
+               **({"stream_mode": "updates"} if "stream" in method else {}))
+    assert lg.error[0] == "KeyError"
+
+
+def _elapsed(E, method):
+    t0 = time.perf_counter()
+    out = run(E, lambda E: failing(E, sleep=2.0), {"log": []}, method)
+    return time.perf_counter() - t0, out
+
+
+@pytest.mark.parametrize("method", ["ainvoke", "astream"])
+def test_failing_task_cancels_sleeping_sibling(method):
+    lg_t, lg = _elapsed(LG, method)
+    sg_t, sg = _elapsed(SG, method)
+    assert sg.error == lg.error and sg.error[0] == "KeyError"
+    assert lg_t < 1.0, f"langgraph waited {lg_t:.2f}s for the sleeping sibling"
+    assert sg_t < 1.0, f"swiftgraph waited {sg_t:.2f}s for the sleeping sibling"
