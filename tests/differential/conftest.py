@@ -169,14 +169,17 @@ def run(E: Engine, build: Callable[[Engine], Any], input: Any, method: str = "in
         **kwargs) -> Outcome:
     """Build the graph with engine ``E`` and run it with ``method``.
 
-    ``method`` is one of invoke/ainvoke/stream/astream/batch/abatch; kwargs are passed
+    ``method`` is one of invoke/ainvoke/stream/astream/batch/abatch, or "build" to
+    compare the return value of ``build(E)`` itself; kwargs are passed
     through (config=..., stream_mode=..., subgraphs=..., context=...).  Errors raised
     while building/compiling are captured too.
     """
     out = Outcome(E.label)
     try:
         graph = build(E)
-        if method == "invoke":
+        if method == "build":  # compare whatever build() returned (e.g. mermaid text)
+            out.value = graph
+        elif method == "invoke":
             out.value = graph.invoke(input, **kwargs)
         elif method == "ainvoke":
             out.value = asyncio.run(graph.ainvoke(input, **kwargs))
