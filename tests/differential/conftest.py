@@ -98,7 +98,11 @@ def normalize(obj: Any) -> Any:
         return _ADDR.sub("", _UUID.sub("<uuid>", obj))
     if isinstance(obj, dict):
         return {
-            k: ("<id>" if k in _ID_KEYS and v is not None else normalize(v))
+            k: (
+                "<id>" if k in _ID_KEYS and v is not None
+                else norm_ns(v) if k == "ns" and isinstance(v, tuple)
+                else normalize(v)
+            )
             for k, v in obj.items()
             if k not in _DROP_KEYS
         }
@@ -229,10 +233,9 @@ def group_steps(chunks: list, mode: Any = None) -> list:
     groups: list[list] = [[]]
     prev_result = False
     for c in chunks:
-        body = c
+        body = c[-1] if isinstance(c, tuple) and c else c
         if isinstance(c, tuple) and len(c) >= 2 and isinstance(c[-2], str):
-            tag, body = c[-2], c[-1]
-            if tag == "values":
+            if c[-2] == "values":
                 groups[-1].append(("~values", c))
                 groups.append([])
                 continue

@@ -1,0 +1,171 @@
+"""Stream modes: values, updates, custom, debug, tasks, lists of modes, v2 parts."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from typing import Annotated, TypedDict
+
+import pytest
+
+from conftest import ALL_METHODS, check
+
+
+class S(TypedDict):
+    log: Annotated[list, operator.add]
+    last: str
+
+
+def seq(E, *, asynchronous=False, parallel=False):
+    """a -> b -> c (or a -> {b, c} when parallel); nodes emit custom events."""
+
+    def mk(name):
+        if asynchronous:
+            async def f(state: S):
+                E.get_stream_writer()({"node": name, "seen": len(state["log"])})
+                await asyncio.sleep(0)
+                return {"log": [name], "last": name} if not parallel else {"log": [name]}
+        else:
+            def f(state: S):
+                E.get_stream_writer()({"node": name, "seen": len(state["log"])})
+                return {"log": [name], "last": name} if not parallel else {"log": [name]}
+        return f
+
+    g = E.StateGraph(S)
+    for n in "abc":
+        g.add_node(n, mk(n))
+    g.add_edge(E.START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("a" if parallel else "b", "c")
+    return g.compile()
+
+
+INP = {"log": [], "last": ""}
+MODES = ["values", "updates", "custom", "debug", "tasks"]
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+@pytest.mark.parametrize("mode", MODES)
+def test_single_mode_sequential(method, mode):
+    lg = check(lambda E: seq(E, asynchronous=method == "astream"), INP, method, stream_mode=mode)
+    assert lg.ok and lg.value
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+@pytest.mark.parametrize("mode", ["debug", "tasks"])
+def test_single_mode_parallel(method, mode):
+    check(lambda E: seq(E, asynchronous=method == "astream", parallel=True), INP, method,
+          order="steps", stream_mode=mode)
+
+
+def test_values_stream_content():
+    lg = check(seq, INP, "stream", stream_mode="values")
+    assert lg.value == [INP, {"log": ["a"], "last": "a"}, {"log": ["a", "b"], "last": "b"},
+                        {"log": ["a", "b", "c"], "last": "c"}]
+
+
+def test_updates_stream_content():
+    lg = check(seq, INP, "stream", stream_mode="updates")
+    assert lg.value[0] == {"a": {"log": ["a"], "last": "a"}}
+
+
+def test_custom_stream_content():
+    lg = check(seq, INP, "stream", stream_mode="custom")
+    assert lg.value == [{"node": "a", "seen": 0}, {"node": "b", "seen": 1},
+                        {"node": "c", "seen": 2}]
+
+
+def test_default_stream_mode():
+    lg = check(seq, INP, "stream")
+    assert lg.value[0] == {"a": {"log": ["a"], "last": "a"}}
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+@pytest.mark.parametrize("modes", [["values", "updates"], ["updates", "custom"],
+                                   ["custom", "values", "updates"], ["debug", "values"],
+                                   ["tasks", "updates"], ["values"]])
+def test_list_of_modes(method, modes):
+    lg = check(lambda E: seq(E, asynchronous=method == "astream"), INP, method,
+               stream_mode=modes)
+    assert all(isinstance(c, tuple) and c[0] in modes for c in lg.value)
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+def test_list_of_modes_parallel(method):
+    check(lambda E: seq(E, asynchronous=method == "astream", parallel=True), INP, method,
+          order="steps", stream_mode=["values", "updates", "custom"])
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+def test_runtime_stream_writer(method):
+    def build(E):
+        def a(state: S, runtime: E.Runtime):
+            runtime.stream_writer({"via": "runtime"})
+            runtime.stream_writer("text chunk")
+            return {"log": ["a"]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", a)
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    lg = check(build, INP, method, stream_mode=["custom", "updates"])
+    assert lg.value[:2] == [("custom", {"via": "runtime"}), ("custom", "text chunk")]
+
+
+def test_stream_writer_noop_without_custom_mode():
+    lg = check(seq, INP, "invoke")
+    assert lg.value["log"] == ["a", "b", "c"]
+    check(seq, INP, "stream", stream_mode="values")
+
+
+def test_stream_error_midway_keeps_earlier_chunks():
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_node("a", lambda s: {"log": ["a"]})
+        g.add_node("b", lambda s: 1 / 0)
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        return g.compile()
+
+    for mode in ["values", "updates", "debug", "tasks", ["updates", "values"]]:
+        lg = check(build, INP, "stream", stream_mode=mode)
+        assert lg.error[0] == "ZeroDivisionError" and lg.value
+
+
+def test_tasks_stream_error_payload():
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_node("a", lambda s: 1 / 0)
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    check(build, INP, "stream", stream_mode="tasks")
+    check(build, INP, "stream", stream_mode="debug")
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_v2_parts(method):
+    kwargs = {"stream_mode": ["updates", "custom"]} if "stream" in method else {}
+    lg = check(seq, INP, method, version="v2", **kwargs)
+    assert lg.ok
+
+
+def test_invoke_with_stream_mode_updates():
+    lg = check(seq, INP, "invoke", stream_mode="updates")
+    assert isinstance(lg.value, list) and len(lg.value) == 3
+
+
+def test_node_with_config_and_writer_params():
+    def build(E):
+        def a(state: S, config, writer):
+            writer({"tag": config["configurable"].get("tag")})
+            return {"log": ["a"]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", a)
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    lg = check(build, INP, "stream", stream_mode="custom", config={"configurable": {"tag": 7}})
+    assert lg.value == [{"tag": 7}]
