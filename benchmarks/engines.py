@@ -1,0 +1,105 @@
+"""Load an engine (``swiftgraph`` or ``langgraph``) as a flat namespace ``E``.
+
+Workloads build their graphs only through ``E`` (``E.StateGraph``, ``E.START``,
+``E.END``, ``E.Send``, ``E.entrypoint``, ``E.task``, ``E.InMemorySaver``), so the
+same builder code runs on both engines. Optional parts that an engine lacks are
+recorded in ``E.missing`` (feature -> reason) instead of failing the load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+SRC = REPO / "src"
+
+# Benchmark the working tree, not whatever swiftgraph may be installed.
+if str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))
+
+ENGINES = ("swiftgraph", "langgraph")
+
+# feature -> (module suffix, {attribute in E: attribute in module})
+OPTIONAL = {
+    "send": ("types", {"Send": "Send"}),
+    "func": ("func", {"entrypoint": "entrypoint", "task": "task"}),
+    "memory": ("checkpoint.memory", {"InMemorySaver": "InMemorySaver"}),
+}
+
+
+class EngineUnavailable(Exception):
+    pass
+
+
+def child_env() -> dict[str, str]:
+    """Environment for benchmark subprocesses: same interpreter, src/ importable."""
+    env = dict(os.environ)
+    parts = [str(SRC), str(BENCH_DIR)]
+    if env.get("PYTHONPATH"):
+        parts.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    return env
+
+
+def _import(modname: str):
+    try:
+        return importlib.import_module(modname), None
+    except ModuleNotFoundError as e:
+        if e.name and modname.startswith(e.name):  # the module itself (or a parent) is absent
+            return None, f"{modname} missing"
+        return None, f"{modname} import failed: {e!r}"
+    except Exception as e:  # a bug inside the module
+        return None, f"{modname} import failed: {e!r}"
+
+
+def load(name: str) -> SimpleNamespace:
+    graph, why = _import(f"{name}.graph")
+    if graph is None:
+        raise EngineUnavailable(why)
+    E = SimpleNamespace(name=name, missing={}, version=version(name))
+    try:
+        E.StateGraph, E.START, E.END = graph.StateGraph, graph.START, graph.END
+    except AttributeError as e:
+        raise EngineUnavailable(f"{name}.graph incomplete: {e}") from e
+    for feature, (suffix, attrs) in OPTIONAL.items():
+        mod, why = _import(f"{name}.{suffix}")
+        for attr, src_attr in attrs.items():
+            value = getattr(mod, src_attr, None) if mod else None
+            if value is None and mod is not None:
+                why = f"{name}.{suffix}.{src_attr} missing"
+            setattr(E, attr, value)
+        if why:
+            E.missing[feature] = why
+    return E
+
+
+def version(name: str) -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version as dist_version
+
+        try:
+            mod = sys.modules.get(name) or importlib.import_module(name)
+            if str(getattr(mod, "__file__", "") or "").startswith(str(SRC)):
+                raise PackageNotFoundError  # working tree: report the commit instead
+        except ImportError:
+            pass
+        return dist_version(name)
+    except Exception:
+        return f"src@{git_rev()}"
+
+
+def git_rev() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=5,
+        )
+        return out.stdout.strip() or "unknown"
+    except Exception:
+        return "unknown"
