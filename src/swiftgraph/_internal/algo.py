@@ -1,0 +1,147 @@
+"""The superstep algorithm as pure functions over a run's channels.
+
+A superstep (1) runs every task planned for it on the state as it was when the step
+began, then (2) applies all their writes at once, in a deterministic order: tasks
+triggered by edges sorted by node name, then ``Send`` tasks in the order sent. The
+two functions here are that algorithm; :mod:`.loop` only drives them.
+
+Both do work in proportion to what the step touched, never to the size of the
+graph: ``plan`` looks only at the nodes listening to channels that were just
+written, and ``apply_writes`` visits only written channels plus the few edge
+triggers still holding a value from the previous step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .channels import Channel
+from .compiled_types import CompiledGraph, CNode, Task
+from .constants import PULL, PUSH
+from .errors import UnknownTargetError
+from .types import Send
+
+
+def plan(
+    graph: CompiledGraph,
+    channels: Mapping[str, Channel],
+    updated: Iterable[str],
+    sends: list[Send],
+    values: dict[str, Any],
+    step: int,
+) -> list[Task]:
+    """The tasks of the next superstep.
+
+    A node runs when one of its trigger channels (its ``branch:to:`` edge trigger,
+    a join barrier, a deferred trigger) is available; only channels updated in the
+    last step can have become available, so only their listeners are checked."""
+    trigger_to_nodes = graph.trigger_to_nodes
+    candidates: set[str] | list[str]
+    updated = list(updated)
+    if len(updated) == 1:
+        candidates = trigger_to_nodes.get(updated[0], ())  # type: ignore[assignment]
+    else:
+        candidates = {n for ch in updated for n in trigger_to_nodes.get(ch, ())}
+        if len(candidates) > 1:
+            candidates = sorted(candidates)
+    tasks: list[Task] = []
+    nodes = graph.nodes
+    for name in candidates:
+        node = nodes[name]
+        triggers = tuple(t for t in node.triggers if channels[t].is_available())
+        if triggers:
+            tasks.append(Task(node, PULL, name, read_input(node, values), triggers, step))
+    for idx, send in enumerate(sends):
+        node = nodes.get(send.node)
+        if node is None or node.hidden:
+            raise UnknownTargetError(
+                f"Send to unknown node '{send.node}'. Known nodes: "
+                f"{', '.join(repr(n) for n in graph.node_names)}."
+            )
+        tasks.append(Task(node, PUSH, idx, send.arg, (PUSH,), step))
+    return tasks
+
+
+def read_input(node: CNode, values: dict[str, Any]) -> Any:
+    """What a node receives: the state keys of its input schema, as a fresh dict
+    (or schema instance), so a node mutating its input can't touch the run's state."""
+    keys = node.input_keys
+    if keys is None:
+        state = values.copy()
+    else:
+        state = {k: values[k] for k in keys if k in values}
+    mapper = node.mapper
+    return state if mapper is None else mapper(state)
+
+
+def apply_writes(
+    graph: CompiledGraph,
+    channels: dict[str, Channel],
+    tasks: list[Task],
+    values: dict[str, Any],
+    live_triggers: set[str],
+    deferred: set[str],
+) -> tuple[set[str], list[Send], bool]:
+    """Apply one superstep's writes; return (channels now updated, sends, output touched).
+
+    ``values`` mirrors the state channels' values and is kept in step here;
+    ``live_triggers`` holds the edge triggers that carry a value (they expire after
+    one step); ``deferred`` holds after-finish triggers waiting for the graph to
+    go quiet."""
+    if len(tasks) > 1:
+        tasks = sorted(tasks, key=Task.sort_key)
+    # triggers that started these tasks are spent
+    for task in tasks:
+        if task.kind is PULL:
+            for chan in task.triggers:
+                ch = channels.get(chan)
+                if ch is not None:
+                    ch.consume()
+    by_channel: dict[str, list[Any]] = {}
+    sends: list[Send] = []
+    output_keys = graph.output_key_set
+    output_touched = False
+    for task in tasks:
+        for chan, value in task.writes:
+            if chan is PUSH:
+                sends.append(value)
+                continue
+            if chan in output_keys:
+                output_touched = True
+            bucket = by_channel.get(chan)
+            if bucket is None:
+                by_channel[chan] = [value]
+            else:
+                bucket.append(value)
+    updated: set[str] = set()
+    state_keys = graph.state_key_set
+    for chan, vals in by_channel.items():
+        ch = channels.get(chan)
+        if ch is None:
+            continue
+        if ch.update(vals) and ch.is_available():
+            updated.add(chan)
+            if chan in state_keys:
+                values[chan] = ch.value
+            elif ch.is_trigger:
+                live_triggers.add(chan)
+        elif chan in graph.deferred_channels:
+            deferred.add(chan)
+    # edge triggers written last step and not this one expire
+    if live_triggers:
+        for chan in list(live_triggers):
+            if chan not in updated:
+                ch = channels[chan]
+                if ch.is_available():
+                    ch.update(())
+                if not ch.is_available():
+                    live_triggers.discard(chan)
+    # a step that triggers nothing lets deferred nodes run
+    if deferred and updated.isdisjoint(graph.trigger_to_nodes):
+        for chan in list(deferred):
+            ch = channels[chan]
+            if ch.finish() and ch.is_available():
+                updated.add(chan)
+            deferred.discard(chan)
+    return updated, sends, output_touched

@@ -1,0 +1,98 @@
+"""Calling user functions: what a node or path function accepts, found once.
+
+Inspecting a signature costs microseconds; a run can call a node thousands of
+times. So each user function is inspected when the graph is built, and the engine
+later calls it through a :class:`UserFn` that already knows whether it is a
+coroutine function and which extra arguments (``config``, ``writer``, ``store``,
+``runtime``, ``previous``) it wants injected by name, as LangGraph does.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+INJECTABLE = ("config", "writer", "store", "runtime", "previous")
+_VALID_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _unwrap(fn: Any) -> Any:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return fn
+
+
+def is_async_callable(fn: Any) -> bool:
+    target = _unwrap(fn)
+    if inspect.iscoroutinefunction(target):
+        return True
+    call = getattr(target, "__call__", None)
+    return not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
+
+
+class UserFn:
+    """A user function plus what the engine learned about it at build time."""
+
+    __slots__ = ("fn", "is_async", "inject", "name", "first_param", "n_positional")
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
+        self.fn = fn
+        self.is_async = is_async_callable(fn)
+        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            params = {}  # type: ignore[assignment]
+        self.inject: tuple[str, ...] = tuple(
+            k for k in INJECTABLE if k in params and params[k].kind in _VALID_KINDS
+        )
+        positional = [
+            p
+            for p in params.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in self.inject
+        ]
+        self.first_param = positional[0] if positional else None
+        self.n_positional = len(positional)
+
+
+def input_annotation(fn: Callable[..., Any]) -> Any:
+    """The type hint of ``fn``'s first parameter, or ``None``."""
+    target = _unwrap(fn)
+    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+        target = getattr(target, "__call__", target)
+    try:
+        import typing
+
+        hints = typing.get_type_hints(target)
+        params = list(inspect.signature(target).parameters)
+    except Exception:
+        return None
+    if not params:
+        return None
+    return hints.get(params[0])
+
+
+def return_literals(fn: Callable[..., Any]) -> tuple[Any, ...] | None:
+    """``Literal["a", "b"]`` in ``fn``'s return annotation: the names it can route to."""
+    import typing
+
+    try:
+        hint = typing.get_type_hints(_unwrap(fn)).get("return")
+    except Exception:
+        return None
+    if hint is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return typing.get_args(hint)
+    if origin in (list, typing.Union) or str(origin) == "<class 'types.UnionType'>":
+        found: list[Any] = []
+        for arg in typing.get_args(hint):
+            if typing.get_origin(arg) is typing.Literal:
+                found.extend(typing.get_args(arg))
+        return tuple(found) or None
+    return None
+
+

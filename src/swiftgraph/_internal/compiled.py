@@ -1,0 +1,417 @@
+"""``CompiledStateGraph``: a built graph, ready to run any number of times.
+
+``compile_graph`` turns the builder's record into a :class:`CompiledGraph` (plain
+indexed structures); the class below is the runnable face users call. Every entry
+point (invoke, ainvoke, stream, astream, batch, abatch) goes through
+:meth:`CompiledStateGraph._astream_events` or :meth:`_arun`, which drive one
+:class:`.loop.Run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from . import syncbridge
+from .builder import StateGraph
+from .callables import UserFn
+from .channels import Channel, EphemeralValue, LastValueAfterFinish, NamedBarrierValue, NamedBarrierValueAfterFinish
+from .compiled_types import CBranch, CNode, CompiledGraph
+from .constants import END, START, branch_channel, join_channel
+from .errors import GraphDefinitionError
+from .loop import Run
+from .schema import input_mapper, is_pydantic_model, schema_keys
+from .timeline import Timeline
+
+StateT = TypeVar("StateT")
+ContextT = TypeVar("ContextT")
+InputT = TypeVar("InputT")
+OutputT = TypeVar("OutputT")
+
+_STREAM_MODES = frozenset({"values", "updates", "custom", "debug", "tasks", "checkpoints", "messages"})
+
+
+def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
+    state_keys = tuple(k for k in builder.channels)
+    channels: dict[str, Channel] = {k: builder.channels[k] for k in state_keys}
+    state_set = frozenset(state_keys)
+    nodes: dict[str, CNode] = {}
+    input_keys = builder.schemas[builder.input_schema]
+
+    def keys_of(schema: Any) -> tuple[str, ...] | None:
+        keys = builder.schemas.get(schema) or schema_keys(schema)
+        return None if set(keys) == state_set and len(keys) == len(state_keys) else tuple(keys)
+
+    nodes[START] = CNode(
+        name=START,
+        fn=None,
+        subgraph=None,
+        triggers=(START,),
+        input_keys=None,
+        mapper=None,
+        output_keys=frozenset(input_keys),
+        static_writes=(),
+        branches=(),
+        hidden=True,
+    )
+    deferred: set[str] = set()
+    for name, spec in builder.nodes.items():
+        trigger = branch_channel(name)
+        if spec.defer:
+            channels[trigger] = LastValueAfterFinish(trigger)
+            deferred.add(trigger)
+        else:
+            channels[trigger] = EphemeralValue(trigger)
+        is_graph = isinstance(spec.action, CompiledStateGraph)
+        policy = spec.retry_policy
+        ends = tuple(spec.ends.values()) if isinstance(spec.ends, dict) else tuple(spec.ends)
+        nodes[name] = CNode(
+            name=name,
+            fn=None if is_graph else UserFn(spec.action, name),
+            subgraph=spec.action if is_graph else None,
+            triggers=(trigger,),
+            input_keys=keys_of(spec.input_schema),
+            mapper=input_mapper(spec.input_schema),
+            output_keys=state_set,
+            static_writes=(),
+            branches=(),
+            retry_policy=() if policy is None else (tuple(policy) if isinstance(policy, (list, tuple)) and not hasattr(policy, "_fields") else (policy,)),
+            cache_policy=spec.cache_policy,
+            metadata=spec.metadata,
+            defer=spec.defer,
+            ends=ends,
+        )
+    static: dict[str, list[tuple[str, Any]]] = {n: [] for n in nodes}
+    for start, end in sorted(builder.edges):
+        if end != END:
+            static[start].append((branch_channel(end), None))
+    for starts, end in sorted(builder.waiting_edges):
+        if end == END:
+            continue
+        chan = join_channel(starts, end)
+        names = frozenset(starts)
+        if builder.nodes[end].defer:
+            channels[chan] = NamedBarrierValueAfterFinish(chan, names)
+            deferred.add(chan)
+        else:
+            channels[chan] = NamedBarrierValue(chan, names)
+        nodes[end].triggers += (chan,)
+        for start in starts:
+            static[start].append((chan, start))
+    branches: dict[str, list[CBranch]] = {n: [] for n in nodes}
+    for start, specs in builder.branches.items():
+        for bname, spec in specs.items():
+            schema = spec.input_schema or (
+                builder.nodes[start].input_schema if start in builder.nodes else builder.state_schema
+            )
+            branches[start].append(
+                CBranch(bname, spec.fn, spec.ends, keys_of(schema), input_mapper(schema))
+            )
+    for name, node in nodes.items():
+        node.static_writes = tuple(static[name])
+        node.branches = tuple(branches[name])
+    trigger_to_nodes: dict[str, list[str]] = {}
+    for name, node in nodes.items():
+        if name == START:
+            continue
+        for t in node.triggers:
+            trigger_to_nodes.setdefault(t, []).append(name)
+    output_keys = builder.schemas[builder.output_schema]
+    output_schema = builder.output_schema
+    output_mapper = None
+    if is_pydantic_model(output_schema) or (
+        isinstance(output_schema, type) and hasattr(output_schema, "__dataclass_fields__")
+    ):
+        output_mapper = None  # LangGraph returns a dict for these too
+    graph = CompiledGraph(
+        nodes=nodes,
+        node_names=tuple(builder.nodes),
+        channels=channels,
+        state_keys=state_keys,
+        state_key_set=state_set,
+        trigger_to_nodes={k: tuple(sorted(v)) for k, v in trigger_to_nodes.items()},
+        deferred_channels=frozenset(deferred),
+        input_keys=tuple(input_keys),
+        output_keys=tuple(output_keys),
+        output_key_set=frozenset(output_keys),
+        output_mapper=output_mapper,
+        warn_dropped_keys=bool(options.pop("warn_dropped_keys", False)),
+    )
+    return CompiledStateGraph(builder, graph, **options)
+
+
+def _merge_config(*configs: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for config in configs:
+        if not config:
+            continue
+        for k, v in config.items():
+            if k in ("configurable", "metadata") and isinstance(v, dict):
+                out[k] = {**out.get(k, {}), **v}
+            elif k == "tags" and v:
+                out[k] = [*out.get(k, []), *v]
+            elif v is not None:
+                out[k] = v
+    return out
+
+
+class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
+    """A compiled ``StateGraph``: call ``invoke``/``ainvoke``/``stream``/``astream``.
+
+    It holds no per-run state, so one instance serves many concurrent runs; it can
+    also be used as a node of another graph."""
+
+    stream_mode: str = "updates"
+
+    def __init__(
+        self,
+        builder: StateGraph,
+        graph: CompiledGraph,
+        *,
+        checkpointer: Any = None,
+        cache: Any = None,
+        store: Any = None,
+        interrupt_before: Any = (),
+        interrupt_after: Any = (),
+        debug: bool = False,
+        name: str = "LangGraph",
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.builder = builder
+        self.graph = graph
+        self.checkpointer = checkpointer
+        self.cache = cache
+        self.store = store
+        self.interrupt_before_nodes = interrupt_before
+        self.interrupt_after_nodes = interrupt_after
+        self.debug = debug
+        self.name = name
+        self.config = config
+        self.last_timeline: Timeline | None = None
+
+    def get_name(self, suffix: str | None = None) -> str:
+        return self.name + (suffix or "")
+
+    def with_config(self, config: dict[str, Any] | None = None, **kwargs: Any) -> CompiledStateGraph:
+        """A copy whose runs start from ``config`` merged over this graph's."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.config = _merge_config(self.config, config, kwargs)
+        return clone
+
+    # --- running ---------------------------------------------------------------------
+
+    def _new_run(
+        self,
+        config: dict[str, Any] | None,
+        context: Any,
+        *,
+        modes: frozenset[str] = frozenset(),
+        sink: Any = None,
+        subgraphs: bool = False,
+        sync: bool,
+    ) -> Run:
+        config = _merge_config(self.config, config) if (self.config or config) else {}
+        runtime = None
+        if context is not None:
+            from .runtime import Runtime
+
+            runtime = Runtime(context=context, store=self.store)
+        timeline = Timeline(graph=self.name)
+        run = Run(self, config, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync, runtime=runtime, timeline=timeline)
+        self.last_timeline = timeline
+        return run
+
+    async def _arun(self, input: Any, config: Any, context: Any, sync: bool) -> Any:
+        return await self._new_run(config, context, sync=sync).execute(input)
+
+    def invoke(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str = "values",
+        output_keys: str | Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to the end and return its final state (sync)."""
+        if stream_mode != "values" or output_keys is not None or kwargs.get("interrupt_before") or kwargs.get("interrupt_after"):
+            return syncbridge.run_sync(
+                lambda: self._ainvoke_streamed(input, config, context, stream_mode, output_keys, True, kwargs)
+            )
+        return syncbridge.run_sync(lambda: self._arun(input, config, context, True))
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str = "values",
+        output_keys: str | Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to the end and return its final state (async)."""
+        if stream_mode != "values" or output_keys is not None:
+            return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, False, kwargs)
+        return await self._arun(input, config, context, False)
+
+    async def _ainvoke_streamed(
+        self, input: Any, config: Any, context: Any, stream_mode: str, output_keys: Any, sync: bool, kwargs: dict[str, Any]
+    ) -> Any:
+        if stream_mode == "values":
+            latest = None
+            async for chunk in self._astream(input, config, context, "values", output_keys, False, sync):
+                latest = chunk
+            return latest
+        return [c async for c in self._astream(input, config, context, stream_mode, output_keys, False, sync)]
+
+    def stream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        output_keys: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Run the graph, yielding chunks as they happen (sync)."""
+        mode = stream_mode if stream_mode is not None else self.stream_mode
+        return syncbridge.iterate_sync(
+            lambda: self._astream(input, config, context, mode, output_keys, subgraphs, True)
+        )
+
+    def astream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        context: Any = None,
+        stream_mode: str | Sequence[str] | None = None,
+        output_keys: str | Sequence[str] | None = None,
+        subgraphs: bool = False,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Run the graph, yielding chunks as they happen (async)."""
+        mode = stream_mode if stream_mode is not None else self.stream_mode
+        return self._astream(input, config, context, mode, output_keys, subgraphs, False)
+
+    async def _astream(
+        self,
+        input: Any,
+        config: Any,
+        context: Any,
+        stream_mode: str | Sequence[str],
+        output_keys: Any,
+        subgraphs: bool,
+        sync: bool,
+    ) -> AsyncIterator[Any]:
+        single = isinstance(stream_mode, str)
+        modes = frozenset([stream_mode] if single else stream_mode)
+        for m in modes:
+            if m not in _STREAM_MODES:
+                raise ValueError(f"Unknown stream_mode {m!r}; choose from {sorted(_STREAM_MODES)}")
+        loop = asyncio.get_running_loop()
+        loop_thread = threading.get_ident()
+        buf: deque[tuple[tuple[str, ...], str, Any]] = deque()
+        waiter: list[asyncio.Future[None] | None] = [None]
+
+        def wake() -> None:
+            w = waiter[0]
+            if w is not None and not w.done():
+                w.set_result(None)
+
+        def sink(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+            buf.append((ns, mode, chunk))
+            if threading.get_ident() == loop_thread:
+                wake()
+            else:
+                loop.call_soon_threadsafe(wake)
+
+        select = _output_selector(self.graph, output_keys)
+        run = self._new_run(config, context, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync)
+        driver = loop.create_task(run.execute(input))
+        driver.add_done_callback(lambda _: wake())
+        try:
+            while True:
+                while buf:
+                    ns, mode, chunk = buf.popleft()
+                    if select is not None and mode == "values" and not ns:
+                        chunk = select(chunk)
+                    if subgraphs:
+                        yield (ns, chunk) if single else (ns, mode, chunk)
+                    else:
+                        yield chunk if single else (mode, chunk)
+                if driver.done():
+                    if not buf:
+                        driver.result()
+                        return
+                    continue
+                waiter[0] = loop.create_future()
+                await waiter[0]
+                waiter[0] = None
+        finally:
+            if not driver.done():
+                driver.cancel()
+                try:
+                    await driver
+                except BaseException:
+                    pass
+
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``invoke`` each input; the runs proceed concurrently."""
+        return syncbridge.run_sync(lambda: self._abatch(inputs, config, return_exceptions, True, kwargs))
+
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        return await self._abatch(inputs, config, return_exceptions, False, kwargs)
+
+    async def _abatch(self, inputs: Sequence[Any], config: Any, return_exceptions: bool, sync: bool, kwargs: dict[str, Any]) -> list[Any]:
+        configs = list(config) if isinstance(config, (list, tuple)) else [config] * len(inputs)
+        context = kwargs.get("context")
+        coros = [self._arun(i, c, context, False) for i, c in zip(inputs, configs)]
+        return list(await asyncio.gather(*coros, return_exceptions=return_exceptions))
+
+    # --- introspection ---------------------------------------------------------------
+
+    def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
+        """The graph's nodes and edges, drawable with ``draw_mermaid()``/``draw_ascii()``."""
+        from .drawing import graph_of
+
+        return graph_of(self, xray=xray)
+
+    def __repr__(self) -> str:
+        return f"<CompiledStateGraph {self.name!r} nodes={list(self.graph.node_names)}>"
+
+
+def _output_selector(graph: CompiledGraph, output_keys: Any) -> Any:
+    if output_keys is None:
+        return None
+    if isinstance(output_keys, str):
+        return lambda chunk: chunk.get(output_keys) if isinstance(chunk, dict) else chunk
+    keys = list(output_keys)
+    return lambda chunk: {k: chunk[k] for k in keys if k in chunk} if isinstance(chunk, dict) else chunk
+
+
+def _check_builder(builder: StateGraph) -> None:
+    if not builder.nodes:
+        raise GraphDefinitionError("A graph needs at least one node: add_node('name', fn)")

@@ -1,0 +1,120 @@
+"""The compiled form of a graph: plain, indexed, immutable after ``compile()``.
+
+Everything a superstep needs is a dict lookup away: which nodes listen to a
+channel (``trigger_to_nodes``), which keys a node reads and may write, which
+edges it fires. One compiled graph serves any number of concurrent runs; a run
+owns only its channels and tasks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .callables import UserFn
+from .channels import Channel
+from .constants import PULL
+
+
+@dataclass(slots=True, eq=False)
+class CBranch:
+    """A conditional edge, ready to evaluate."""
+
+    name: str
+    fn: UserFn
+    ends: dict[Any, str] | None
+    input_keys: tuple[str, ...] | None
+    mapper: Any
+
+
+@dataclass(slots=True, eq=False)
+class CNode:
+    """A node, ready to run."""
+
+    name: str
+    fn: UserFn | None  # None: the START node, which forwards the input
+    subgraph: Any  # a CompiledStateGraph used as this node, or None
+    triggers: tuple[str, ...]
+    input_keys: tuple[str, ...] | None  # None: all state keys
+    mapper: Any
+    output_keys: frozenset[str]
+    static_writes: tuple[tuple[str, Any], ...]
+    branches: tuple[CBranch, ...]
+    retry_policy: tuple[Any, ...] = ()
+    cache_policy: Any = None
+    metadata: dict[str, Any] | None = None
+    hidden: bool = False
+    defer: bool = False
+    ends: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, eq=False)
+class CompiledGraph:
+    """The runnable core of a ``CompiledStateGraph``."""
+
+    nodes: dict[str, CNode]
+    node_names: tuple[str, ...]  # user nodes, in the order they were added
+    channels: dict[str, Channel]  # prototypes; each run gets fresh copies
+    state_keys: tuple[str, ...]
+    state_key_set: frozenset[str]
+    trigger_to_nodes: dict[str, tuple[str, ...]]
+    deferred_channels: frozenset[str]
+    input_keys: tuple[str, ...]
+    output_keys: tuple[str, ...]
+    output_key_set: frozenset[str]
+    output_mapper: Any = None
+    warn_dropped_keys: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Task:
+    """One node execution in one superstep."""
+
+    __slots__ = (
+        "node",
+        "kind",
+        "key",
+        "input",
+        "triggers",
+        "step",
+        "writes",
+        "_id",
+        "run",
+        "record",
+    )
+
+    def __init__(
+        self, node: CNode, kind: str, key: Any, input: Any, triggers: tuple[str, ...], step: int
+    ) -> None:
+        self.node = node
+        self.kind = kind  # PULL (edge-triggered) or PUSH (a Send)
+        self.key = key  # node name for PULL, send index for PUSH
+        self.input = input
+        self.triggers = triggers
+        self.step = step
+        self.writes: list[tuple[str, Any]] = []
+        self._id: str | None = None
+        self.run: Any = None
+        self.record: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def path(self) -> tuple[Any, ...]:
+        return (self.kind, self.key)
+
+    def sort_key(self) -> tuple[int, Any]:
+        """LangGraph's write order: edge-triggered tasks by name, then Sends by index."""
+        return (0, self.key) if self.kind is PULL else (1, self.key)
+
+    @property
+    def id(self) -> str:
+        """A stable id: the same run, step and path give the same id (for replay)."""
+        if self._id is None:
+            seed = f"{self.run.run_key if self.run else ''}|{self.step}|{self.kind}|{self.key}"
+            h = hashlib.blake2b(seed.encode(), digest_size=16).hexdigest()
+            self._id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return self._id

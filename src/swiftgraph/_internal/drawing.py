@@ -1,0 +1,66 @@
+"""``get_graph()``: a compiled graph's nodes and edges, in LangGraph's shapes.
+
+LangGraph discovers edges by simulating the graph; swiftgraph reads them straight
+off the builder, then orders and completes them as LangGraph does (edges sorted,
+an edge to ``__end__`` from every node nothing leaves), so the Mermaid text of the
+two engines matches for the same graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .constants import END, START
+from .draw import Graph, graph_from_edges
+
+
+def edges_of(builder: Any) -> list[tuple[str, str, bool, str | None]]:
+    edges: set[tuple[str, str, bool, str | None]] = set()
+    for s, e in builder.edges:
+        edges.add((s, e, False, None))
+    for starts, e in builder.waiting_edges:
+        for s in starts:
+            edges.add((s, e, False, None))
+    for src, branches in builder.branches.items():
+        for branch in branches.values():
+            if branch.ends is not None:
+                for label, target in branch.ends.items():
+                    edges.add((src, target, True, str(label)))
+            else:
+                for target in [*builder.nodes, END]:
+                    if target != src:
+                        edges.add((src, target, True, None))
+    for name, spec in builder.nodes.items():
+        ends = spec.ends.items() if isinstance(spec.ends, dict) else ((e, e) for e in spec.ends)
+        for target, label in ends:
+            edges.add((name, target, True, str(label)))
+    ordered = [
+        (s, d, c, label if label != d else None) for s, d, c, label in sorted(edges, key=_key)
+    ]
+    sources = {s for s, *_ in ordered}
+    termini = sorted({d for _, d, _, _ in ordered if d != END} - sources)
+    ordered.extend((t, END, False, None) for t in termini)
+    return ordered
+
+
+def _key(edge: tuple[str, str, bool, str | None]) -> tuple[str, str, bool, str]:
+    s, d, c, label = edge
+    return (s, d, c, label or "")
+
+
+def graph_of(compiled: Any, *, xray: int | bool = False) -> Graph:
+    builder = compiled.builder
+    metadata: dict[str, dict[str, Any]] = {}
+    for name, spec in builder.nodes.items():
+        meta = dict(spec.metadata or {})
+        if spec.defer:
+            meta["defer"] = True
+        before, after = compiled.interrupt_before_nodes, compiled.interrupt_after_nodes
+        if name in before and name in after:
+            meta["__interrupt"] = "before,after"
+        elif name in before:
+            meta["__interrupt"] = "before"
+        elif name in after:
+            meta["__interrupt"] = "after"
+        if meta:
+            metadata[name] = meta
+    return graph_from_edges([START, *builder.nodes, END], edges_of(builder), metadata=metadata)

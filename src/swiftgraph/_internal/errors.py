@@ -1,0 +1,148 @@
+"""The exceptions swiftgraph raises.
+
+The tree, with LangGraph's names so ``except`` clauses port unchanged::
+
+    Exception
+    ├── InvalidUpdateError        a run-time write that cannot be applied
+    │   └── UnknownTargetError    a route (edge, Command, Send) to a node that doesn't exist
+    ├── EmptyInputError           no input and nothing to resume
+    ├── NodeTimeoutError          a node ran past its timeout
+    ├── TaskNotFound
+    ├── GraphBubbleUp             control flow, not failure: never reaches the user
+    │   ├── GraphInterrupt        a node paused for a human
+    │   └── ParentCommand         a Command(graph=PARENT) travelling up
+    └── SwiftGraphError (ValueError)  mistakes in how a graph is built (compile time)
+        └── GraphDefinitionError  names the node or edge at fault and how to fix it
+    RecursionError
+    └── GraphRecursionError       the run hit ``recursion_limit`` supersteps
+
+Set-up errors (``GraphDefinitionError``) are raised by ``add_node``/``add_edge``/
+``compile`` before anything runs. They subclass ``ValueError`` because LangGraph
+raises plain ``ValueError`` there, so existing ``except ValueError`` keeps working.
+Run-time errors are raised from ``invoke``/``stream``; a node's own exception is
+never wrapped: it reaches the caller as the very object the node raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+
+class ErrorCode(Enum):
+    GRAPH_RECURSION_LIMIT = "GRAPH_RECURSION_LIMIT"
+    INVALID_CONCURRENT_GRAPH_UPDATE = "INVALID_CONCURRENT_GRAPH_UPDATE"
+    INVALID_GRAPH_NODE_RETURN_VALUE = "INVALID_GRAPH_NODE_RETURN_VALUE"
+    MULTIPLE_SUBGRAPHS = "MULTIPLE_SUBGRAPHS"
+    INVALID_CHAT_HISTORY = "INVALID_CHAT_HISTORY"
+
+
+def create_error_message(*, message: str, error_code: ErrorCode) -> str:
+    """LangGraph's message format: the text, then a link to its troubleshooting page."""
+    return (
+        f"{message}\n"
+        "For troubleshooting, visit: https://docs.langchain.com/oss/python/langgraph/"
+        f"errors/{error_code.value}"
+    )
+
+
+class EmptyChannelError(Exception):
+    """Read of a channel that holds no value yet (internal; never reaches users)."""
+
+
+class GraphRecursionError(RecursionError):
+    """The run reached ``recursion_limit`` supersteps without finishing.
+
+    Raise the limit with ``graph.invoke(input, {"recursion_limit": 100})``; a run that
+    loops forever usually has a conditional edge that never routes to ``END``.
+    """
+
+
+class InvalidUpdateError(Exception):
+    """A write that the state cannot take: two values for one plain key in one
+    superstep, a node returning something other than a dict/``Command``/``None``,
+    or two ``Overwrite`` values for one key. Contrast :class:`GraphDefinitionError`,
+    which is about how the graph was built, not what a node wrote."""
+
+    error_code: ErrorCode | None = None
+
+    def __init__(self, message: str = "", error_code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        if error_code is not None:
+            self.error_code = error_code
+
+
+class UnknownTargetError(InvalidUpdateError):
+    """A conditional edge, ``Command(goto=...)`` or ``Send`` named a node that isn't
+    in the graph. LangGraph logs a warning and drops such a route; swiftgraph stops,
+    because a silently dropped route is a workflow that quietly does less."""
+
+
+class EmptyInputError(Exception):
+    """``invoke(None)`` with no checkpoint to resume from."""
+
+
+class TaskNotFound(Exception):
+    """An executor was asked for a task it doesn't know (distributed mode)."""
+
+
+class NodeTimeoutError(Exception):
+    """A node ran longer than its timeout. Not a ``TimeoutError`` (an ``OSError``),
+    so the default ``RetryPolicy`` retries it."""
+
+    def __init__(self, node: str, elapsed: float, *, timeout: float) -> None:
+        super().__init__(
+            f"Node '{node}' exceeded its run timeout of {timeout:.3f}s (elapsed: {elapsed:.3f}s)."
+        )
+        self.node = node
+        self.elapsed = elapsed
+        self.timeout = timeout
+
+
+class GraphBubbleUp(Exception):
+    """Control flow that travels up through the engine as an exception. Never an error."""
+
+
+class GraphInterrupt(GraphBubbleUp):
+    """A node called ``interrupt()``: the run pauses and returns ``__interrupt__``."""
+
+    def __init__(self, interrupts: Sequence[Any] = ()) -> None:
+        super().__init__(interrupts)
+
+
+class ParentCommand(GraphBubbleUp):
+    """A ``Command(graph=Command.PARENT)`` on its way to the parent graph."""
+
+    args: tuple[Any]
+
+    def __init__(self, command: Any) -> None:
+        super().__init__(command)
+
+
+class SwiftGraphError(ValueError):
+    """Base of swiftgraph's own set-up errors."""
+
+
+class GraphDefinitionError(SwiftGraphError):
+    """The graph as built can't run: an edge to an unknown node, a reserved or taken
+    node name, no entry point, an invalid schema. Raised by the builder or by
+    ``compile()``, never mid-run; the message names the node or edge and the fix."""
+
+
+__all__ = [
+    "EmptyChannelError",
+    "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
+    "GraphDefinitionError",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "InvalidUpdateError",
+    "NodeTimeoutError",
+    "ParentCommand",
+    "SwiftGraphError",
+    "TaskNotFound",
+    "UnknownTargetError",
+    "create_error_message",
+]

@@ -1,0 +1,127 @@
+"""Reading state schemas: which keys a schema has and how each key merges.
+
+A schema may be a TypedDict, a dataclass or a pydantic model. ``Annotated[T, fn]``
+with a two-argument ``fn`` makes that key a reducer channel; any other key keeps
+the last value written. pydantic is never imported here: a pydantic schema is
+recognised by duck typing, so the core stays dependency-free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from .channels import BinaryOperatorAggregate, Channel, LastValue
+from .errors import GraphDefinitionError
+
+_MISSING = object()
+
+
+def is_pydantic_model(cls: Any) -> bool:
+    return isinstance(cls, type) and hasattr(cls, "model_fields") and hasattr(cls, "model_validate")
+
+
+@lru_cache(maxsize=None)
+def _hints(schema: Any) -> dict[str, Any]:
+    if schema is None or schema is Any:
+        return {}
+    try:
+        hints = typing.get_type_hints(schema, include_extras=True)
+    except Exception:
+        hints = {}
+        for base in reversed(getattr(schema, "__mro__", ())):
+            hints.update(getattr(base, "__annotations__", {}) or {})
+    if is_pydantic_model(schema):
+        return {k: v for k, v in hints.items() if k in schema.model_fields}
+    if dataclasses.is_dataclass(schema):
+        names = {f.name for f in dataclasses.fields(schema)}
+        return {k: v for k, v in hints.items() if k in names}
+    return {k: v for k, v in hints.items() if not k.startswith("__")}
+
+
+def schema_keys(schema: Any) -> tuple[str, ...]:
+    return tuple(_hints(schema))
+
+
+def _reducer(key: str, typ: Any) -> Callable[[Any, Any], Any] | None:
+    meta = getattr(typ, "__metadata__", None)
+    if not meta or not callable(meta[-1]):
+        return None
+    fn = meta[-1]
+    if isinstance(fn, type):
+        return None
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return fn
+    positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    if positional != 2:
+        raise GraphDefinitionError(
+            f"Invalid reducer signature. Expected (a, b) -> c. Got {inspect.signature(fn)} "
+            f"(state key '{key}': a reducer in Annotated[T, reducer] must take the current "
+            "value and the update)"
+        )
+    return fn
+
+
+def channels_for(schema: Any) -> dict[str, Channel]:
+    """One prototype channel per key of ``schema``."""
+    out: dict[str, Channel] = {}
+    for key, typ in _hints(schema).items():
+        fn = _reducer(key, typ)
+        if fn is None:
+            out[key] = LastValue(key)
+        else:
+            base = typing.get_args(typ)[0] if typing.get_origin(typ) is typing.Annotated else typ
+            out[key] = BinaryOperatorAggregate(key, base, fn)
+    return out
+
+
+def input_mapper(schema: Any) -> Callable[[dict[str, Any]], Any] | None:
+    """How a node receives state: a plain dict, or an instance of the schema class."""
+    if isinstance(schema, type) and (dataclasses.is_dataclass(schema) or is_pydantic_model(schema)):
+        return lambda values: schema(**values)
+    return None
+
+
+@lru_cache(maxsize=256)
+def _annotated_keys(cls: type) -> tuple[str, ...]:
+    keys: list[str] = []
+    for base in reversed(cls.__mro__):
+        ann = base.__dict__.get("__annotations__") or {}
+        for k in ann:
+            if not k.startswith("_") and k not in keys:
+                keys.append(k)
+    return tuple(keys)
+
+
+def object_as_tuples(obj: Any, keys: typing.Iterable[str] | None = None) -> list[tuple[str, Any]] | None:
+    """A returned dataclass/pydantic instance as (key, value) writes, as LangGraph
+    reads it: attributes set on the object, pydantic fields only when set or
+    non-``None``. ``None`` if the object isn't a schema-like instance."""
+    cls = type(obj)
+    if cls.__module__ == "builtins":
+        return None
+    annotated = _annotated_keys(cls)
+    if not annotated:
+        return None
+    if keys is None:
+        keys = annotated
+    if is_pydantic_model(cls):
+        keep = obj.model_fields_set
+        defaults = {k: v.default for k, v in cls.model_fields.items()}
+    else:
+        keep = None
+        defaults = {}
+    out = []
+    for k in keys:
+        value = getattr(obj, k, _MISSING)
+        if value is _MISSING:
+            continue
+        if value is not None or defaults.get(k, _MISSING) is not None or (keep is not None and k in keep):
+            out.append((k, value))
+    return out

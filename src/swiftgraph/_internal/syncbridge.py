@@ -1,0 +1,113 @@
+"""The sync API's bridge onto the async engine.
+
+``invoke()``/``stream()`` drive the same coroutine as ``ainvoke()``/``astream()``.
+With no event loop running in the calling thread, they use a private loop kept per
+thread (creating a loop per call would cost more than a whole small run). Inside a
+running loop (Jupyter, or a sync node calling another graph's ``invoke``) they hand
+the coroutine to a worker thread with its own loop and wait for it, so they work
+where LangGraph's ``asyncio.run``-based paths raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_local = threading.local()
+_portal: ThreadPoolExecutor | None = None
+_portal_lock = threading.Lock()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    loop = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _local.loop = loop
+    return loop
+
+
+def _in_running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _portal_pool() -> ThreadPoolExecutor:
+    global _portal
+    if _portal is None:
+        with _portal_lock:
+            if _portal is None:
+                _portal = ThreadPoolExecutor(max_workers=64, thread_name_prefix="swiftgraph-sync")
+    return _portal
+
+
+def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine that ``make()`` returns to completion, from sync code."""
+    if _in_running_loop():
+        return _portal_pool().submit(run_sync, make).result()
+    loop = _thread_loop()
+    coro = make()
+    try:
+        return loop.run_until_complete(coro)
+    except BaseException:
+        coro.close()
+        raise
+
+
+def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Iterate the async iterator that ``make()`` returns, from sync code."""
+    if _in_running_loop():
+        yield from _iterate_in_portal(make)
+        return
+    loop = _thread_loop()
+    agen = make()
+    try:
+        while True:
+            try:
+                item = loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None and not loop.is_running():
+            loop.run_until_complete(aclose())
+
+
+_DONE = object()
+
+
+def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    items: queue.Queue[Any] = queue.Queue()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in iterate_sync(make):
+                items.put((True, item))
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # handed to the consumer
+            items.put((False, exc))
+        finally:
+            items.put((True, _DONE))
+
+    _portal_pool().submit(produce)
+    try:
+        while True:
+            ok, item = items.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()

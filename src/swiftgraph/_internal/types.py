@@ -1,0 +1,215 @@
+"""The value types users hand to the engine: ``Send``, ``Command``, policies,
+snapshots. Field names, defaults and reprs follow LangGraph's so code and
+saved data port unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+"""How ``stream`` emits: see the README's table of modes."""
+
+Durability = Literal["sync", "async", "exit"]
+"""When checkpoints are written: before the next step starts, while it runs, or at exit."""
+
+StreamWriter = Callable[[Any], None]
+All = Literal["*"]
+
+
+class Send:
+    """Run ``node`` next superstep with ``arg`` as its whole input (map-reduce).
+
+    Sends from one step run as separate tasks, after the node-triggered tasks, in
+    the order they were sent."""
+
+    __slots__ = ("node", "arg", "timeout")
+
+    def __init__(self, /, node: str, arg: Any, *, timeout: float | None = None) -> None:
+        self.node = node
+        self.arg = arg
+        self.timeout = timeout
+
+    def __hash__(self) -> int:
+        return hash((self.node, self.arg, self.timeout))
+
+    def __repr__(self) -> str:
+        if self.timeout is None:
+            return f"Send(node={self.node!r}, arg={self.arg!r})"
+        return f"Send(node={self.node!r}, arg={self.arg!r}, timeout={self.timeout!r})"
+
+    def __eq__(self, value: object) -> bool:
+        return (
+            isinstance(value, Send)
+            and self.node == value.node
+            and self.arg == value.arg
+            and self.timeout == value.timeout
+        )
+
+
+N = TypeVar("N", bound=Hashable)
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class Command(Generic[N]):
+    """What a node returns to update state *and* choose where to go next.
+
+    ``update`` is applied like a returned dict; ``goto`` names the next node(s) or
+    holds ``Send``s; ``graph=Command.PARENT`` sends the command to the enclosing
+    graph; ``resume`` answers a pending ``interrupt()``."""
+
+    graph: str | None = None
+    update: Any | None = None
+    resume: dict[str, Any] | Any | None = None
+    goto: Send | Sequence[Send | N] | N = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:
+        contents = ", ".join(f"{k}={v!r}" for k, v in asdict(self).items() if v)
+        return f"Command({contents})"
+
+    def _update_as_tuples(self) -> Sequence[tuple[str, Any]]:
+        update = self.update
+        if isinstance(update, dict):
+            return list(update.items())
+        if isinstance(update, (list, tuple)) and all(
+            isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], str) for t in update
+        ):
+            return update
+        if update is None:
+            return []
+        from .schema import object_as_tuples
+
+        tuples = object_as_tuples(update)
+        return tuples if tuples is not None else [("__root__", update)]
+
+
+def default_retry_on(exc: Exception) -> bool:
+    """LangGraph's default: retry what looks transient, not programming errors."""
+    if isinstance(exc, ConnectionError):
+        return True
+    if isinstance(
+        exc,
+        (
+            ValueError,
+            TypeError,
+            ArithmeticError,
+            ImportError,
+            LookupError,
+            NameError,
+            SyntaxError,
+            RuntimeError,
+            ReferenceError,
+            StopIteration,
+            StopAsyncIteration,
+            OSError,
+        ),
+    ):
+        return False
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(status, int):
+        return 500 <= status < 600
+    return True
+
+
+class RetryPolicy(NamedTuple):
+    """How to retry a failing node: exponential backoff with optional jitter."""
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: (
+        type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool]
+    ) = default_retry_on
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> str:
+    """A stable key for a node's input, built from its ``repr`` (never pickle)."""
+    return hashlib.sha256(repr((args, kwargs)).encode()).hexdigest()
+
+
+KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., "str | bytes"])
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class CachePolicy(Generic[KeyFuncT]):
+    """Cache a node's result by a key computed from its input."""
+
+    key_func: KeyFuncT = default_cache_key  # type: ignore[assignment]
+    ttl: int | None = None
+
+
+@dataclass(slots=True)
+class Overwrite:
+    """Bypass a key's reducer and write ``value`` as is."""
+
+    value: Any
+    type: Literal["__overwrite__"] = "__overwrite__"
+
+
+class Interrupt:
+    """A pause requested by ``interrupt(value)``; ``id`` is what ``Command(resume={id: ...})`` answers."""
+
+    __slots__ = ("value", "id")
+
+    def __init__(self, value: Any, id: str = "placeholder-id") -> None:
+        self.value = value
+        self.id = id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Interrupt) and (self.value, self.id) == (other.value, other.id)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"Interrupt(value={self.value!r}, id={self.id!r})"
+
+
+class PregelTask(NamedTuple):
+    """A task as shown in a ``StateSnapshot``."""
+
+    id: str
+    name: str
+    path: tuple[str | int | tuple, ...]
+    error: Exception | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """The state of a thread at the start of a superstep."""
+
+    values: dict[str, Any] | Any
+    next: tuple[str, ...]
+    config: dict[str, Any]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: dict[str, Any] | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...] = ()
+
+
+__all__ = [
+    "All",
+    "CachePolicy",
+    "Command",
+    "Durability",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StreamMode",
+    "StreamWriter",
+    "default_cache_key",
+    "default_retry_on",
+]

@@ -1,0 +1,37 @@
+"""swiftgraph's exceptions; see :mod:`swiftgraph._internal.errors` for the tree."""
+
+from swiftgraph._internal.errors import (
+    EmptyChannelError,
+    EmptyInputError,
+    ErrorCode,
+    GraphBubbleUp,
+    GraphDefinitionError,
+    GraphInterrupt,
+    GraphRecursionError,
+    InvalidUpdateError,
+    NodeTimeoutError,
+    ParentCommand,
+    SwiftGraphError,
+    TaskNotFound,
+    UnknownTargetError,
+    create_error_message,
+)
+from swiftgraph._internal.writes import UnknownRouteKeyError
+
+__all__ = [
+    "EmptyChannelError",
+    "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
+    "GraphDefinitionError",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "InvalidUpdateError",
+    "NodeTimeoutError",
+    "ParentCommand",
+    "SwiftGraphError",
+    "TaskNotFound",
+    "UnknownRouteKeyError",
+    "UnknownTargetError",
+    "create_error_message",
+]

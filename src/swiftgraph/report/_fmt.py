@@ -1,0 +1,44 @@
+"""Small formatting helpers shared by the report renderers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def seconds(x: float) -> str:
+    """Human durations: ``850ms``, ``2.00s``, ``3m05.0s``."""
+    if x < 1:
+        ms = x * 1000
+        return f"{ms:.1f}ms" if ms < 10 else f"{ms:.0f}ms"
+    if x < 60:
+        return f"{x:.2f}s"
+    minutes, rest = divmod(x, 60)
+    return f"{int(minutes)}m{rest:04.1f}s"
+
+
+def esc(text: Any) -> str:
+    """Escape for XML/HTML text *and* attribute values; drop chars XML forbids."""
+    s = _XML_BAD.sub("\ufffd", str(text))
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "\u2026"
+
+
+def short_repr(value: Any, limit: int = 200) -> str:
+    """A repr that never raises and never floods the page."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not break the report
+        text = f"<{type(value).__name__} object>"
+    return clip(text, limit)
+
+
+def task_label(name: str, namespace: tuple[str, ...]) -> str:
+    """``parent/child`` for tasks inside subgraphs (namespace parts are ``name:id``)."""
+    parts = [p.split(":", 1)[0] for p in namespace]
+    return "/".join([*parts, name])

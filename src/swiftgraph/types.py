@@ -1,0 +1,31 @@
+"""Values passed to and from the engine: ``Send``, ``Command``, policies, snapshots."""
+
+from swiftgraph._internal.types import (
+    All,
+    CachePolicy,
+    Command,
+    Durability,
+    Interrupt,
+    Overwrite,
+    PregelTask,
+    RetryPolicy,
+    Send,
+    StateSnapshot,
+    StreamMode,
+    StreamWriter,
+)
+
+__all__ = [
+    "All",
+    "CachePolicy",
+    "Command",
+    "Durability",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StreamMode",
+    "StreamWriter",
+]
