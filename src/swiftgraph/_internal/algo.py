@@ -51,7 +51,12 @@ def plan(
         node = nodes[name]
         triggers = tuple(t for t in node.triggers if channels[t].is_available())
         if triggers:
-            tasks.append(Task(node, PULL, name, read_input(node, values), triggers, step))
+            try:
+                state = read_input(node, values)
+            except Exception as exc:
+                exc.add_note(f"Before task with name '{name}' and path '{(PULL, name)}'")
+                raise
+            tasks.append(Task(node, PULL, name, state, triggers, step))
     for idx, send in enumerate(sends):
         node = nodes.get(send.node)
         if node is None or node.hidden:
@@ -82,6 +87,7 @@ def apply_writes(
     values: dict[str, Any],
     live_triggers: set[str],
     deferred: set[str],
+    output_keys: frozenset[str],
 ) -> tuple[set[str], list[Send], bool]:
     """Apply one superstep's writes; return (channels now updated, sends, output touched).
 
@@ -100,7 +106,6 @@ def apply_writes(
                     ch.consume()
     by_channel: dict[str, list[Any]] = {}
     sends: list[Send] = []
-    output_keys = graph.output_key_set
     output_touched = False
     for task in tasks:
         for chan, value in task.writes:

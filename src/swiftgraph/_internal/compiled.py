@@ -21,6 +21,7 @@ from .callables import UserFn
 from .channels import Channel, EphemeralValue, LastValueAfterFinish, NamedBarrierValue, NamedBarrierValueAfterFinish
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, START, branch_channel, join_channel
+from .context import CURRENT_TASK
 from .errors import GraphDefinitionError
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
@@ -213,15 +214,29 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         sink: Any = None,
         subgraphs: bool = False,
         sync: bool,
+        out_keys: tuple[str, ...] | None = None,
     ) -> Run:
         config = _merge_config(self.config, config) if (self.config or config) else {}
         runtime = None
         if context is not None:
             from .runtime import Runtime
 
-            runtime = Runtime(context=context, store=self.store)
+            runtime = Runtime(context=_coerce_context(self.builder.context_schema, context), store=self.store)
+        ns: tuple[str, ...] = ()
+        parent = CURRENT_TASK.get()
+        if parent is not None and parent.run is not None:
+            # a graph invoked from inside a running node: a child of that node's run
+            prun = parent.run
+            ns = prun.ns + (f"{parent.name}:{parent.id}",)
+            if sink is None and prun.subgraphs:
+                modes, sink, subgraphs = prun.modes, prun.sink, True
+            if runtime is None:
+                runtime = prun.runtime
         timeline = Timeline(graph=self.name)
-        run = Run(self, config, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync, runtime=runtime, timeline=timeline)
+        run = Run(
+            self, config, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
+            runtime=runtime, timeline=timeline, out_keys=out_keys,
+        )
         self.last_timeline = timeline
         return run
 
@@ -236,12 +251,13 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         context: Any = None,
         stream_mode: str = "values",
         output_keys: str | Sequence[str] | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its final state (sync)."""
-        if stream_mode != "values" or output_keys is not None or kwargs.get("interrupt_before") or kwargs.get("interrupt_after"):
+        if stream_mode != "values" or output_keys is not None or version != "v1":
             return syncbridge.run_sync(
-                lambda: self._ainvoke_streamed(input, config, context, stream_mode, output_keys, True, kwargs)
+                lambda: self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, True)
             )
         return syncbridge.run_sync(lambda: self._arun(input, config, context, True))
 
@@ -253,22 +269,32 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         context: Any = None,
         stream_mode: str = "values",
         output_keys: str | Sequence[str] | None = None,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its final state (async)."""
-        if stream_mode != "values" or output_keys is not None:
-            return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, False, kwargs)
+        if stream_mode != "values" or output_keys is not None or version != "v1":
+            return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, False)
         return await self._arun(input, config, context, False)
 
     async def _ainvoke_streamed(
-        self, input: Any, config: Any, context: Any, stream_mode: str, output_keys: Any, sync: bool, kwargs: dict[str, Any]
+        self, input: Any, config: Any, context: Any, stream_mode: str, output_keys: Any, version: str, sync: bool
     ) -> Any:
+        keys = self.graph.output_keys if output_keys is None else output_keys
+        stream = self._astream(input, config, context, stream_mode, keys, False, sync, "v1")
         if stream_mode == "values":
             latest = None
-            async for chunk in self._astream(input, config, context, "values", output_keys, False, sync):
+            async for chunk in stream:
                 latest = chunk
+            if version == "v2":
+                from .types import GraphOutput
+
+                return GraphOutput(latest)
             return latest
-        return [c async for c in self._astream(input, config, context, stream_mode, output_keys, False, sync)]
+        chunks = [c async for c in stream]
+        if version == "v2":
+            return [{"type": stream_mode, "ns": (), "data": c} for c in chunks]
+        return chunks
 
     def stream(
         self,
@@ -279,12 +305,13 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         stream_mode: str | Sequence[str] | None = None,
         output_keys: str | Sequence[str] | None = None,
         subgraphs: bool = False,
+        version: str = "v1",
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks as they happen (sync)."""
         mode = stream_mode if stream_mode is not None else self.stream_mode
         return syncbridge.iterate_sync(
-            lambda: self._astream(input, config, context, mode, output_keys, subgraphs, True)
+            lambda: self._astream(input, config, context, mode, output_keys, subgraphs, True, version)
         )
 
     def astream(
@@ -296,11 +323,12 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         stream_mode: str | Sequence[str] | None = None,
         output_keys: str | Sequence[str] | None = None,
         subgraphs: bool = False,
+        version: str = "v1",
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Run the graph, yielding chunks as they happen (async)."""
         mode = stream_mode if stream_mode is not None else self.stream_mode
-        return self._astream(input, config, context, mode, output_keys, subgraphs, False)
+        return self._astream(input, config, context, mode, output_keys, subgraphs, False, version)
 
     async def _astream(
         self,
@@ -311,6 +339,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         output_keys: Any,
         subgraphs: bool,
         sync: bool,
+        version: str = "v1",
     ) -> AsyncIterator[Any]:
         single = isinstance(stream_mode, str)
         modes = frozenset([stream_mode] if single else stream_mode)
@@ -334,17 +363,30 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             else:
                 loop.call_soon_threadsafe(wake)
 
-        select = _output_selector(self.graph, output_keys)
-        run = self._new_run(config, context, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync)
+        if output_keys is None:
+            out_keys = self.graph.state_keys
+        elif isinstance(output_keys, str):
+            out_keys = (output_keys,)
+        else:
+            out_keys = tuple(output_keys)
+        run = self._new_run(
+            config, context, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync, out_keys=out_keys
+        )
         driver = loop.create_task(run.execute(input))
         driver.add_done_callback(lambda _: wake())
+        v2 = version == "v2"
         try:
             while True:
                 while buf:
                     ns, mode, chunk = buf.popleft()
-                    if select is not None and mode == "values" and not ns:
-                        chunk = select(chunk)
-                    if subgraphs:
+                    if isinstance(output_keys, str) and mode == "values" and isinstance(chunk, dict):
+                        chunk = chunk.get(output_keys)
+                    if v2:
+                        part = {"type": mode, "ns": ns, "data": chunk}
+                        if mode == "values":
+                            part["interrupts"] = ()
+                        yield part
+                    elif subgraphs:
                         yield (ns, chunk) if single else (ns, mode, chunk)
                     else:
                         yield chunk if single else (mode, chunk)
@@ -403,13 +445,13 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.graph.node_names)}>"
 
 
-def _output_selector(graph: CompiledGraph, output_keys: Any) -> Any:
-    if output_keys is None:
-        return None
-    if isinstance(output_keys, str):
-        return lambda chunk: chunk.get(output_keys) if isinstance(chunk, dict) else chunk
-    keys = list(output_keys)
-    return lambda chunk: {k: chunk[k] for k in keys if k in chunk} if isinstance(chunk, dict) else chunk
+def _coerce_context(schema: Any, context: Any) -> Any:
+    """LangGraph builds the ``context_schema`` dataclass/model from a dict context."""
+    if isinstance(context, dict) and isinstance(schema, type) and (
+        hasattr(schema, "__dataclass_fields__") or is_pydantic_model(schema)
+    ):
+        return schema(**context)
+    return context
 
 
 def _check_builder(builder: StateGraph) -> None:

@@ -61,6 +61,8 @@ class Run:
         "step",
         "output_touched",
         "writer",
+        "out_keys",
+        "out_key_set",
     )
 
     def __init__(
@@ -75,8 +77,11 @@ class Run:
         sync: bool = False,
         runtime: Any = None,
         timeline: Timeline | None = None,
+        out_keys: tuple[str, ...] | None = None,
     ) -> None:
         graph: CompiledGraph = owner.graph
+        self.out_keys = graph.output_keys if out_keys is None else out_keys
+        self.out_key_set = frozenset(self.out_keys)
         self.owner = owner
         self.graph = graph
         self.channels = {k: proto.new() for k, proto in graph.channels.items()}
@@ -111,7 +116,7 @@ class Run:
 
     def read_output(self) -> Any:
         values = self.values
-        out = {k: values[k] for k in self.graph.output_keys if k in values}
+        out = {k: values[k] for k in self.out_keys if k in values}
         mapper = self.graph.output_mapper
         return out if mapper is None else mapper(out)
 
@@ -127,26 +132,27 @@ class Run:
             raise NotImplementedError("Command(resume=...) needs a checkpointer")
         start = self.graph.nodes[START]
         tasks = [Task(start, PULL, START, input, (START,), 0)]
-        stop = self.recursion_limit
+        stop = self.step + self.recursion_limit
         while tasks:
-            if self.step >= stop:
-                raise GraphRecursionError(
-                    create_error_message(
-                        message=f"Recursion limit of {stop} reached without hitting a stop "
-                        "condition. You can increase the limit by setting the "
-                        "`recursion_limit` config key.",
-                        error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
-                    )
-                )
             await self.run_step(tasks)
             updated, sends, touched = apply_writes(
-                self.graph, self.channels, tasks, self.values, self.live_triggers, self.deferred
+                self.graph, self.channels, tasks, self.values, self.live_triggers,
+                self.deferred, self.out_key_set,
             )
             if touched:
                 self.output_touched = True
                 if "values" in self.modes:
                     self.emit("values", self.read_output())
             self.step += 1
+            if self.step > stop:  # LangGraph checks before planning, so a finished run can trip it
+                raise GraphRecursionError(
+                    create_error_message(
+                        message=f"Recursion limit of {self.recursion_limit} reached without "
+                        "hitting a stop condition. You can increase the limit by setting the "
+                        "`recursion_limit` config key.",
+                        error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+                    )
+                )
             tasks = plan(self.graph, self.channels, updated, sends, self.values, self.step) if (updated or sends) else []
         if self.timeline is not None:
             self.timeline.end = time.perf_counter()
@@ -154,6 +160,11 @@ class Run:
 
     async def run_step(self, tasks: list[Task]) -> None:
         """Run one superstep's tasks concurrently; the first failure cancels the rest."""
+        if self.modes and ("tasks" in self.modes or "debug" in self.modes):
+            for task in tasks:
+                task.run = self
+                if not task.node.hidden:
+                    self._emit_task_start(task)
         if len(tasks) == 1:
             await self.run_task(tasks[0])
             return
@@ -200,8 +211,6 @@ class Run:
             task.record = record
             self.timeline.tasks.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
-        if debug:
-            self._emit_task_start(task)
         try:
             if node.fn is None and node.subgraph is None:
                 result = task.input  # START forwards the input
@@ -306,7 +315,7 @@ class Run:
     # --- stream payloads -------------------------------------------------------------
 
     def _update_chunk(self, writes: list[tuple[str, Any]]) -> Any:
-        keys = self.graph.output_key_set
+        keys = self.out_key_set
         mine = [(k, v) for k, v in writes if k in keys]
         if not mine:
             return None
@@ -321,7 +330,7 @@ class Run:
         self._emit_debug(task, "task", payload)
 
     def _emit_task_result(self, task: Task, error: BaseException | None) -> None:
-        keys = self.graph.output_key_set
+        keys = self.out_key_set
         result: dict[str, Any] = {}
         if error is None:
             for k, v in task.writes:
@@ -337,7 +346,7 @@ class Run:
         payload = {
             "id": task.id,
             "name": task.name,
-            "error": None if error is None else repr(error),
+            "error": error,
             "result": result,
             "interrupts": [],
         }

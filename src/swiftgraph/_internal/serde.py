@@ -556,7 +556,7 @@ class Serializer:
             raise SerializationError(f"malformed data: {kind} node without a class name")
         cls = self._registry.by_name.get(name) or _GLOBAL.by_name.get(name)
         if cls is None:
-            qual = name.rpartition(":")[2]
+            qual = name.rpartition(":")[2].rpartition("<locals>.")[2]
             if not (qual and len(qual) <= 80 and all(p.isidentifier() for p in qual.split("."))):
                 qual = "TheClass"  # the name in the data isn't a plain class name
             raise SerializationError(

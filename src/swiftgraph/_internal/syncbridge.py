@@ -11,6 +11,7 @@ where LangGraph's ``asyncio.run``-based paths raise.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -52,7 +53,8 @@ def _portal_pool() -> ThreadPoolExecutor:
 def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine that ``make()`` returns to completion, from sync code."""
     if _in_running_loop():
-        return _portal_pool().submit(run_sync, make).result()
+        ctx = contextvars.copy_context()
+        return _portal_pool().submit(ctx.run, run_sync, make).result()
     loop = _thread_loop()
     coro = make()
     try:
@@ -100,7 +102,7 @@ def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
         finally:
             items.put((True, _DONE))
 
-    _portal_pool().submit(produce)
+    _portal_pool().submit(contextvars.copy_context().run, produce)
     try:
         while True:
             ok, item = items.get()

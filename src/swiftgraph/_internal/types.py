@@ -172,6 +172,14 @@ class Interrupt:
         return f"Interrupt(value={self.value!r}, id={self.id!r})"
 
 
+@dataclass(frozen=True)
+class GraphOutput(Generic[N]):
+    """What ``invoke(..., version="v2")`` returns: the output and any interrupts."""
+
+    value: Any
+    interrupts: tuple[Interrupt, ...] = ()
+
+
 class PregelTask(NamedTuple):
     """A task as shown in a ``StateSnapshot``."""
 
@@ -202,6 +210,7 @@ __all__ = [
     "CachePolicy",
     "Command",
     "Durability",
+    "GraphOutput",
     "Interrupt",
     "Overwrite",
     "PregelTask",

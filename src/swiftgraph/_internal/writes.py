@@ -144,10 +144,7 @@ def route(graph: CompiledGraph, node: CNode, branch: CBranch, result: Any) -> li
     writes: list[tuple[str, Any]] = []
     for dest in dests:
         if dest is None or dest == START:
-            raise ValueError(
-                f"Branch did not return a valid destination (conditional edge '{branch.name}' "
-                f"after node '{node.name}' returned {dest!r})"
-            )
+            raise ValueError("Branch did not return a valid destination")
         if isinstance(dest, Send):
             if dest.node == END:
                 raise InvalidUpdateError("Cannot send a packet to the END node")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from swiftgraph._internal.timeline import TaskRecord, Timeline
+from swiftgraph.report.analysis import CriticalPath, origin
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def seconds(x: float) -> str:
     """Human durations: ``850ms``, ``2.00s``, ``3m05.0s``."""
+    if x <= 0:
+        return "0ms"
     if x < 1:
         ms = x * 1000
         return f"{ms:.1f}ms" if ms < 10 else f"{ms:.0f}ms"
@@ -42,3 +49,43 @@ def task_label(name: str, namespace: tuple[str, ...]) -> str:
     """``parent/child`` for tasks inside subgraphs (namespace parts are ``name:id``)."""
     parts = [p.split(":", 1)[0] for p in namespace]
     return "/".join([*parts, name])
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One task as the charts draw it: offsets in seconds from the run's origin."""
+
+    task: TaskRecord
+    start: float
+    end: float
+    critical: bool
+    label: str
+
+
+def rows(timeline: Timeline, cp: CriticalPath) -> list[Row]:
+    """Finished tasks in start order, with running ones drawn up to the run's end."""
+    t0 = origin(timeline)
+    horizon = max([t.end for t in timeline.tasks if t.end is not None], default=t0)
+    horizon = max(horizon, timeline.end or horizon)
+    crit = cp.ids
+    out = [
+        Row(
+            t,
+            t.start - t0,
+            (t.end if t.end is not None else horizon) - t0,
+            t.id in crit,
+            task_label(t.name, t.namespace),
+        )
+        for t in timeline.tasks
+    ]
+    out.sort(key=lambda r: (r.start, r.end))
+    return out
+
+
+def nice_step(span: float, ticks: int = 8) -> float:
+    """A 1/2/5 x 10^k tick spacing giving at most about ``ticks`` ticks over ``span``."""
+    if span <= 0:
+        return 1.0
+    raw = span / ticks
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next(float(m * mag) for m in (1, 2, 5, 10) if m * mag >= raw)

@@ -148,7 +148,7 @@ def critical_path(timeline: Timeline) -> CriticalPath:
                 nxt = t
         cur = nxt
     on_path = {t.id for t in chain}
-    for leaf in list(chain):  # parents of chain tasks are on the path too
+    for leaf in chain:  # parents of chain tasks are on the path too
         pid = parent_of.get(leaf.id)
         while pid is not None and pid not in on_path:
             on_path.add(pid)
