@@ -47,10 +47,32 @@ def loop(E):
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)
-def test_infinite_loop_hits_default_limit(method):
+def test_infinite_loop_hits_limit(method):
     mode = {"stream_mode": "values"} if "stream" in method else {}
-    lg = check(loop, {"n": 0}, method, **mode)
+    lg = check(loop, {"n": 0}, method, config={"recursion_limit": 12}, **mode)
     assert lg.error[0] == "GraphRecursionError"
+    if "stream" in method:
+        assert lg.value[-1] == {"n": 12}
+
+
+def counted_loop(E, stop):
+    g = E.StateGraph(S)
+    g.add_node("inc", lambda s: {"n": s["n"] + 1})
+    g.add_edge(E.START, "inc")
+    g.add_conditional_edges("inc", lambda s: "inc" if s["n"] < stop else E.END)
+    return g.compile()
+
+
+def test_default_limit_allows_more_than_25_steps():
+    # LangGraph 1.2 defaults recursion_limit to 10007 (not langchain's 25)
+    lg = check(lambda E: counted_loop(E, 60), {"n": 0}, "invoke")
+    assert lg.value == {"n": 60}
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_recursion_limit_below_one(limit):
+    lg = check(loop, {"n": 0}, "invoke", config={"recursion_limit": limit})
+    assert lg.error[0] == "ValueError"
 
 
 def test_recursion_limit_counts_supersteps_not_tasks():

@@ -104,6 +104,19 @@ def test_wide_fanout_merge_order_is_node_order(method):
         assert lg.value == {"log": ["start", "w0", "w1", "w2", "w3", "w4", "join"]}
 
 
+@pytest.mark.parametrize("method", ["invoke", "ainvoke"])
+def test_merge_order_is_sorted_node_name_not_insertion_order(method):
+    def build(E):
+        g = E.StateGraph(S)
+        for n in ["zeta", "alpha", "Mid", "beta10", "beta9"]:
+            g.add_node(n, node(n))
+            g.add_edge(E.START, n)
+        return g.compile()
+
+    lg = check(build, {"log": []}, method)
+    assert lg.value == {"log": ["Mid", "alpha", "beta10", "beta9", "zeta"]}
+
+
 def test_merge_order_independent_of_completion_time():
     """w0 sleeps longest; its write must still be merged first (task order)."""
 

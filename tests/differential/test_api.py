@@ -1,0 +1,259 @@
+"""Builder helpers, batch, config/get_config, Runtime/context, sync+async node mixes."""
+
+import asyncio
+import operator
+from dataclasses import dataclass
+from typing import Annotated, TypedDict
+
+import pytest
+
+from conftest import ALL_METHODS, LG, SG, check, run
+
+
+class S(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def logger(name):
+    def f(state):
+        return {"log": [name]}
+
+    f.__name__ = name
+    return f
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_add_sequence_tuples_and_functions(method):
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_sequence([("first", logger("1")), logger("second"), ("third", logger("3"))])
+        g.add_edge(E.START, "first")
+        return g.compile()
+
+    lg = check(build, {"log": []}, method)
+    if method == "invoke":
+        assert lg.value == {"log": ["1", "second", "3"]}
+
+
+def test_add_sequence_duplicate_name_error():
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_sequence([("x", logger("1")), ("x", logger("2"))])
+        return g.compile()
+
+    lg = check(build, None, "build")
+    assert lg.error[0] == "ValueError"
+
+
+def test_entry_and_finish_point():
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a"))
+        g.add_node("b", logger("b"))
+        g.set_entry_point("a")
+        g.add_edge("a", "b")
+        g.set_finish_point("b")
+        return g.compile()
+
+    lg = check(build, {"log": []}, "invoke")
+    assert lg.value == {"log": ["a", "b"]}
+    check(build, {"log": []}, "stream", stream_mode="updates")
+
+
+def test_builder_methods_chain():
+    def build(E):
+        g = E.StateGraph(S)
+        out = g.add_node("a", logger("a"))
+        assert out is g
+        assert g.add_edge(E.START, "a") is g
+        return g.compile()
+
+    check(build, {"log": []}, "invoke")
+
+
+def test_node_name_inferred_from_function():
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_node(logger("inferred"))
+        g.add_edge(E.START, "inferred")
+        return g.compile()
+
+    lg = check(build, {"log": []}, "stream", stream_mode="updates")
+    assert lg.value == [{"inferred": {"log": ["inferred"]}}]
+
+
+def chain(E):
+    g = E.StateGraph(S)
+    g.add_node("a", lambda s: {"log": [len(s["log"])]})
+    g.add_edge(E.START, "a")
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ["batch", "abatch"])
+def test_batch(method):
+    lg = check(chain, [{"log": []}, {"log": ["x", "y"]}, {"log": ["z"]}], method)
+    assert lg.value == [{"log": [0]}, {"log": ["x", "y", 2]}, {"log": ["z", 1]}]
+
+
+@pytest.mark.parametrize("method", ["batch", "abatch"])
+def test_batch_error_and_return_exceptions(method):
+    lg = check(chain, [{"log": []}, None], method)
+    assert lg.error[0] == "EmptyInputError"
+    lg = check(chain, [{"log": []}, None], method, return_exceptions=True)
+    assert lg.value[1][1] == "EmptyInputError"
+
+
+def config_probe(E, seen):
+    def a(state, config):
+        cfg = E.get_config()
+        seen.append({
+            "same": cfg["configurable"] == config["configurable"],
+            "user": {k: v for k, v in config["configurable"].items() if k in ("user", "n")},
+            "tags": config.get("tags"),
+            "meta": {k: config["metadata"].get(k) for k in ("m", "langgraph_node",
+                                                             "langgraph_step")},
+            "limit": config.get("recursion_limit"),
+        })
+        return {"log": ["a"]}
+
+    g = E.StateGraph(S)
+    g.add_node("a", a)
+    g.add_edge(E.START, "a")
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_config_reaches_nodes(method):
+    seen = {LG.label: [], SG.label: []}
+    cfg = {"configurable": {"user": "u1", "n": 3}, "tags": ["t"], "metadata": {"m": 1},
+           "recursion_limit": 7}
+    check(lambda E: config_probe(E, seen[E.label]), {"log": []}, method, config=cfg)
+    assert seen[SG.label] == seen[LG.label]
+    assert seen[LG.label][0]["user"] == {"user": "u1", "n": 3}
+
+
+@dataclass
+class Ctx:
+    user: str
+    level: int = 1
+
+
+def ctx_graph(E, seen):
+    def a(state, runtime: E.Runtime[Ctx]):
+        seen.append(runtime.context)
+        return {"log": [f"a:{runtime.context.user if runtime.context else None}"]}
+
+    async def b(state, runtime: E.Runtime[Ctx]):
+        seen.append(runtime.context)
+        return {"log": ["b"]}
+
+    g = E.StateGraph(S, context_schema=Ctx)
+    g.add_node("a", a)
+    g.add_node("b", b)
+    g.add_edge(E.START, "a")
+    g.add_edge("a", "b")
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ["ainvoke", "astream"])
+@pytest.mark.parametrize("ctx", [Ctx("bob", 2), {"user": "dict"}, None])
+def test_runtime_context(method, ctx):
+    seen = {LG.label: [], SG.label: []}
+    lg = check(lambda E: ctx_graph(E, seen[E.label]), {"log": []}, method, context=ctx)
+    assert lg.ok
+    assert seen[SG.label] == seen[LG.label]  # dict context is coerced to the dataclass
+
+
+def test_runtime_context_sync_invoke():
+    seen = {LG.label: [], SG.label: []}
+
+    def build(E):
+        g = E.StateGraph(S, context_schema=Ctx)
+        g.add_node("a", lambda s, runtime: seen[E.label].append(runtime.context) or {})
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    check(build, {"log": []}, "invoke", context=Ctx("sync"))
+    assert seen[SG.label] == seen[LG.label] == [Ctx("sync")]
+
+
+@pytest.mark.parametrize("method", ["ainvoke", "astream"])
+def test_mixed_sync_async_nodes(method):
+    def build(E):
+        async def slow(state):
+            await asyncio.sleep(0.01)
+            return {"log": ["async"]}
+
+        g = E.StateGraph(S)
+        g.add_node("sync", logger("sync"))
+        g.add_node("async", slow)
+        g.add_node("end", logger("end"))
+        g.add_edge(E.START, "sync")
+        g.add_edge(E.START, "async")
+        g.add_edge(["sync", "async"], "end")
+        return g.compile()
+
+    lg = check(build, {"log": []}, method, order="steps",
+               **({"stream_mode": ["updates", "values"]} if method == "astream" else {}))
+    if method == "ainvoke":
+        assert lg.value == {"log": ["async", "sync", "end"]}  # merged in node-name order
+
+
+def test_async_node_under_sync_invoke_error():
+    def build(E):
+        async def a(state):
+            return {"log": ["a"]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", a)
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    lg = check(build, {"log": []}, "invoke")
+    assert lg.error[0] == "TypeError"
+
+
+def test_sync_invoke_inside_running_event_loop():
+    """e.g. Jupyter / sync helper called from async code."""
+
+    async def main(E):
+        return run(E, chain, {"log": []}, "invoke")
+
+    lg, sg = asyncio.run(main(LG)), asyncio.run(main(SG))
+    assert sg.error == lg.error and sg.value == lg.value == {"log": [0]}
+
+
+def test_retry_policy():
+    def build(E):
+        calls = {"n": 0}
+
+        def flaky(state):
+            calls["n"] += 1
+            if calls["n"] < 3:
+                raise ConnectionError(f"attempt {calls['n']}")
+            return {"log": [calls["n"]]}
+
+        g = E.StateGraph(S)
+        g.add_node("flaky", flaky, retry_policy=E.RetryPolicy(max_attempts=3,
+                                                              initial_interval=0.001,
+                                                              jitter=False))
+        g.add_edge(E.START, "flaky")
+        return g.compile()
+
+    lg = check(build, {"log": []}, "invoke")
+    assert lg.value == {"log": [3]}
+
+
+def test_retry_policy_exhausted():
+    def build(E):
+        def bad(state):
+            raise ConnectionError("down")
+
+        g = E.StateGraph(S)
+        g.add_node("bad", bad, retry_policy=E.RetryPolicy(max_attempts=2, initial_interval=0.001,
+                                                             jitter=False))
+        g.add_edge(E.START, "bad")
+        return g.compile()
+
+    lg = check(build, {"log": []}, "invoke")
+    assert lg.error[:2] == ("ConnectionError", "down")
