@@ -80,18 +80,16 @@ def load(name: str) -> SimpleNamespace:
 
 
 def version(name: str) -> str:
-    try:
-        from importlib.metadata import PackageNotFoundError, version as dist_version
+    from importlib.metadata import version as dist_version
 
-        try:
-            mod = sys.modules.get(name) or importlib.import_module(name)
-            if str(getattr(mod, "__file__", "") or "").startswith(str(SRC)):
-                raise PackageNotFoundError  # working tree: report the commit instead
-        except ImportError:
-            pass
-        return dist_version(name)
+    try:
+        v = dist_version(name)
     except Exception:
-        return f"src@{git_rev()}"
+        v = "?"
+    mod = sys.modules.get(name)
+    if mod is not None and str(getattr(mod, "__file__", "") or "").startswith(str(SRC)):
+        return f"{v} (working tree, HEAD {git_rev()})"
+    return v
 
 
 def git_rev() -> str:

@@ -61,12 +61,14 @@ class Workload:
         return {}
 
 
-def _run(sample: Callable[[], Any], loop: asyncio.AbstractEventLoop) -> dict[str, float]:
+def _run(sample: Callable[[], Any], loop: asyncio.AbstractEventLoop) -> tuple[dict, float]:
+    """One sample after a full collection; returns its values and its duration."""
     gc.collect()
+    t0 = time.perf_counter()
     result = sample()
     if inspect.isawaitable(result):
         result = loop.run_until_complete(result)
-    return result
+    return result, time.perf_counter() - t0
 
 
 def measure(w: Workload, engines: dict[str, Any], quick: bool,
@@ -104,13 +106,12 @@ def measure(w: Workload, engines: dict[str, Any], quick: bool,
         if not active:
             break
         for name in active if rnd % 2 == 0 else reversed(active):  # alternate who goes first
-            t0 = time.perf_counter()
             try:
-                values = _run(samplers[name], loop)
+                values, spent = _run(samplers[name], loop)
             except Exception as e:
                 out[name] = _error(e)
                 continue
-            out[name]["spent_s"] += time.perf_counter() - t0
+            out[name]["spent_s"] += spent
             for k, v in values.items():
                 out[name]["samples"].setdefault(k, []).append(v)
         rnd += 1

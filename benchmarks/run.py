@@ -52,9 +52,10 @@ def main() -> int:
         return 0
 
     machine = {"python": platform.python_version(), "implementation": platform.python_implementation(),
-               "cpus": os.cpu_count(), "platform": platform.platform()}
+               "cpus": os.cpu_count(), "platform": platform.platform(),
+               "loadavg": [round(x, 2) for x in os.getloadavg()]}
     print(f"machine: Python {machine['python']} ({machine['implementation']}), "
-          f"{machine['cpus']} CPUs, {machine['platform']}")
+          f"{machine['cpus']} CPUs, {machine['platform']}, load avg {machine['loadavg'][0]}")
 
     engines, skipped = {}, {}
     for name in [e.strip() for e in args.engines.split(",") if e.strip()]:
