@@ -182,6 +182,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         config: dict[str, Any] | None = None,
     ) -> None:
         self.builder = builder
+        self.context_schema = builder.context_schema if builder is not None else None
         self.graph = graph
         self.checkpointer = checkpointer
         self.cache = cache
@@ -221,7 +222,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         if context is not None:
             from .runtime import Runtime
 
-            runtime = Runtime(context=_coerce_context(self.builder.context_schema, context), store=self.store)
+            runtime = Runtime(context=_coerce_context(self.context_schema, context), store=self.store)
         ns: tuple[str, ...] = ()
         parent = CURRENT_TASK.get()
         if parent is not None and parent.run is not None:

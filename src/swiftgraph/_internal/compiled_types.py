@@ -47,6 +47,8 @@ class CNode:
     hidden: bool = False
     defer: bool = False
     ends: tuple[str, ...] = ()
+    returns: bool = False  # Functional API: the return value is the output, not an update
+    call_args: bool = False  # Functional API @task: input is (args, kwargs)
 
 
 @dataclass(slots=True, eq=False)
@@ -65,6 +67,7 @@ class CompiledGraph:
     output_key_set: frozenset[str]
     output_mapper: Any = None
     warn_dropped_keys: bool = False
+    functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block
     extras: dict[str, Any] = field(default_factory=dict)
 
 

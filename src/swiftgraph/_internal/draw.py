@@ -160,8 +160,11 @@ def to_safe_id(label: str) -> str:
     return "".join(ch if ch in _SAFE_ID_CHARS else "\\" + format(ord(ch), "x") for ch in label)
 
 
+_LABEL_TABLE = {ord(c): entity for c, entity in _LABEL_ESCAPES.items()}
+
+
 def _escape_label(text: str) -> str:
-    return text.replace("#", "#35;").translate(str.maketrans(_LABEL_ESCAPES))
+    return text.replace("#", "#35;").translate(_LABEL_TABLE)
 
 
 def _metadata_lines(metadata: dict[str, Any]) -> list[str]:

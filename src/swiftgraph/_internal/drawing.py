@@ -16,7 +16,8 @@ from .draw import Graph, graph_from_edges
 def edges_of(builder: Any) -> list[tuple[str, str, bool, str | None]]:
     edges: set[tuple[str, str, bool, str | None]] = set()
     for s, e in builder.edges:
-        edges.add((s, e, False, None))
+        if e != END:  # LangGraph finds static edges to END only as "termini", below
+            edges.add((s, e, False, None))
     for starts, e in builder.waiting_edges:
         for s in starts:
             edges.add((s, e, False, None))

@@ -46,6 +46,9 @@ def thread_pool() -> ThreadPoolExecutor:
 def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
     token = CURRENT_TASK.set(task)
     try:
+        if task.node.call_args:
+            args, kw = task.input
+            return fn.fn(*args, **kw)
         return fn.fn(task.input, **kwargs) if kwargs else fn.fn(task.input)
     finally:
         CURRENT_TASK.reset(token)
@@ -56,6 +59,9 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
     if fn.is_async:
         token = CURRENT_TASK.set(task)
         try:
+            if task.node.call_args:
+                args, kw = task.input
+                return await fn.fn(*args, **kw)
             if kwargs:
                 return await fn.fn(task.input, **kwargs)
             return await fn.fn(task.input)

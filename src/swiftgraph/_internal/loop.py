@@ -63,6 +63,9 @@ class Run:
         "writer",
         "out_keys",
         "out_key_set",
+        "loop",
+        "calls",
+        "previous",
     )
 
     def __init__(
@@ -94,7 +97,10 @@ class Run:
         self.ns = ns
         self.subgraphs = subgraphs
         self.sync = sync
-        self.inline = sync
+        self.inline = sync and not graph.functional
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.calls: dict[Any, int] = {}  # Functional API: calls made so far, per caller
+        self.previous: Any = None
         self.run_key = str(config.get("run_id") or uuid.uuid4())
         self.runtime = runtime
         self.timeline = timeline
@@ -126,6 +132,7 @@ class Run:
         """Run to completion and return the output (None if no step wrote an output key)."""
         if input is None:
             raise EmptyInputError("Received no input for __start__")
+        self.loop = asyncio.get_running_loop()
         if self.timeline is not None:
             self.timeline.start = time.perf_counter()
         if isinstance(input, Command):
@@ -198,7 +205,7 @@ class Run:
                     fut.cancel()
                 if pending:
                     await asyncio.wait(pending)
-            self.inline = self.sync
+            self.inline = self.sync and not self.graph.functional
         if failed:
             raise failed[0].exception()  # type: ignore[misc]
 
@@ -220,7 +227,11 @@ class Run:
             else:
                 result = await self.call_body(task)
             graph = self.graph
-            writes = result_writes(graph, node, result)
+            if node.returns:
+                writes = _return_writes(result)
+                result = writes[0][1]
+            else:
+                writes = result_writes(graph, node, result)
             if node.static_writes:
                 writes.extend(node.static_writes)
             for branch in node.branches:
@@ -248,9 +259,47 @@ class Run:
             record.outcome = "ok"
         if self.modes and not node.hidden:
             if "updates" in self.modes:
-                self.emit("updates", {node.name: self._update_chunk(writes)})
+                chunk = result if node.returns else self._update_chunk(writes)
+                self.emit("updates", {node.name: chunk})
             if debug:
-                self._emit_task_result(task, None)
+                self._emit_task_result(task, None, {"__end__": result} if node.returns else None)
+
+    async def run_call(self, task: Task) -> Any:
+        """Run a Functional API ``@task`` call right away, as its caller asked, and
+        return its result. It shares the step of its caller: a call is not a superstep."""
+        node = task.node
+        task.run = self
+        record = None
+        if self.timeline is not None:
+            record = TaskRecord(task.id, node.name, task.step, time.perf_counter(), namespace=self.ns)
+            task.record = record
+            self.timeline.tasks.append(record)
+        debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)
+        if debug:
+            self._emit_task_start(task)
+        try:
+            if self.semaphore is not None:
+                async with self.semaphore:
+                    result = await self.call_body(task)
+            else:
+                result = await self.call_body(task)
+        except BaseException as exc:
+            if record is not None:
+                record.end = time.perf_counter()
+                record.outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+                record.error = repr(exc)
+            if debug and not isinstance(exc, asyncio.CancelledError):
+                self._emit_task_result(task, exc)
+            raise
+        if record is not None:
+            record.end = time.perf_counter()
+            record.outcome = "ok"
+        if self.modes:
+            if "updates" in self.modes:
+                self.emit("updates", {node.name: result})
+            if debug:
+                self._emit_task_result(task, None, {"__return__": result})
+        return result
 
     async def call_body(self, task: Task) -> Any:
         node = task.node
@@ -299,7 +348,7 @@ class Run:
             elif name == "store":
                 out["store"] = self.owner.store
             elif name == "previous":
-                out["previous"] = None
+                out["previous"] = self.previous
         return out
 
     def get_runtime(self) -> Any:
@@ -329,20 +378,12 @@ class Run:
         self.emit("tasks", payload)
         self._emit_debug(task, "task", payload)
 
-    def _emit_task_result(self, task: Task, error: BaseException | None) -> None:
+    def _emit_task_result(
+        self, task: Task, error: BaseException | None, result: dict[str, Any] | None = None
+    ) -> None:
         keys = self.out_key_set
-        result: dict[str, Any] = {}
-        if error is None:
-            for k, v in task.writes:
-                if k in keys:
-                    if k in result:
-                        prev = result[k]
-                        if isinstance(prev, dict) and "$writes" in prev:
-                            prev["$writes"].append(v)
-                        else:
-                            result[k] = {"$writes": [prev, v]}
-                    else:
-                        result[k] = v
+        if result is None:
+            result = self._result_payload(task, keys) if error is None else {}
         payload = {
             "id": task.id,
             "name": task.name,
@@ -352,6 +393,20 @@ class Run:
         }
         self.emit("tasks", payload)
         self._emit_debug(task, "task_result", payload)
+
+    @staticmethod
+    def _result_payload(task: Task, keys: frozenset[str]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for k, v in task.writes:
+            if k not in keys:
+                continue
+            if k not in result:
+                result[k] = v
+            elif isinstance(result[k], dict) and "$writes" in result[k]:
+                result[k]["$writes"].append(v)
+            else:
+                result[k] = {"$writes": [result[k], v]}
+        return result
 
     def _emit_debug(self, task: Task, kind: str, payload: dict[str, Any]) -> None:
         if "debug" in self.modes:
@@ -370,6 +425,15 @@ class Run:
 
 def _no_op(_chunk: Any) -> None:
     return None
+
+
+def _return_writes(result: Any) -> list[tuple[str, Any]]:
+    """An entrypoint's return value: the run's output, and what ``previous`` sees next time."""
+    from .functional import final
+
+    if isinstance(result, final):
+        return [("__end__", result.value), ("__previous__", result.save)]
+    return [("__end__", result), ("__previous__", result)]
 
 
 def task_config(task: Task) -> dict[str, Any]:

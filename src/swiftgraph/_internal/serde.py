@@ -28,8 +28,11 @@ sorted when their items are orderable, so equal sets give equal bytes.
 What is not kept: identity and sharing (an object reachable twice is written twice);
 attributes of a dataclass that aren't fields; pydantic private attributes; a ``tzinfo``
 other than ``datetime.timezone`` and ``zoneinfo.ZoneInfo`` is replaced by the equal fixed
-offset. Loading restores dataclass fields and pydantic fields directly, like pickle or
-``copy``: neither ``__init__``, ``__post_init__`` nor validators run.
+offset. Loading restores dataclass fields directly, like pickle or ``copy`` (neither
+``__init__`` nor ``__post_init__`` runs), and pydantic models with ``model_construct``
+(no validation; ``model_post_init`` does run, as ``model_construct`` always does it).
+A dataclass loaded from older data gets defaults for fields the data lacks; a field
+the class no longer has, or a missing field without default, is an error.
 
 Speed: the encoder walks the value once, copying only the containers that need a tag, so
 plain JSON-like data costs one type-checking walk plus ``json``'s C encoder. Loading data
@@ -50,7 +53,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo
 
-__all__ = ["SerializationError", "Serializer", "register", "class_name"]
+__all__ = ["SerializationError", "Serializer", "class_name", "register"]
 
 MARK = "__sg__"
 """The key that marks a tagged node."""
@@ -131,7 +134,7 @@ def _class_kind(cls: Any) -> str | None:
 
 
 class _Registry:
-    __slots__ = ("by_name", "by_cls")
+    __slots__ = ("by_cls", "by_name")
 
     def __init__(self) -> None:
         self.by_name: dict[str, type] = {}
@@ -185,7 +188,7 @@ def register(cls: Any = None, *, name: str | None = None) -> Any:
 def _short_repr(value: Any, limit: int = 60) -> str:
     try:
         text = repr(value)
-    except Exception:  # a broken __repr__ must not hide the real error
+    except Exception:  # noqa: BLE001  # a broken __repr__ must not hide the real error
         text = f"<{type(value).__name__} object>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -237,7 +240,7 @@ class Serializer:
     Thread-safe and stateless apart from the registry.
     """
 
-    __slots__ = ("_registry", "_auto_register", "_decoder")
+    __slots__ = ("_auto_register", "_decoder", "_registry")
 
     def __init__(self, allowed: Iterable[type] = (), *, auto_register: bool = True) -> None:
         self._registry = _Registry()
@@ -318,7 +321,14 @@ class Serializer:
             raise
         except RecursionError:
             raise SerializationError("malformed data: nested too deeply") from None
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as exc:
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            ArithmeticError,
+        ) as exc:
             raise SerializationError(f"malformed data: {type(exc).__name__}: {exc}") from None
 
     def dumps_typed(self, obj: Any, *, where: str | None = None) -> tuple[str, bytes]:
@@ -514,12 +524,13 @@ class Serializer:
             return {MARK: "dataclass", "c": self._class_ref(t), "v": self._enc_fields(values)}
         base = _pydantic_base()
         if base is not None and isinstance(obj, base):
-            values = dict(obj.__dict__)
-            extra = getattr(obj, "__pydantic_extra__", None)
+            model: Any = obj
+            values = dict(model.__dict__)
+            extra = model.__pydantic_extra__
             if extra:
                 values.update(extra)
             node = {MARK: "pydantic", "c": self._class_ref(t), "v": self._enc_fields(values)}
-            node["s"] = sorted(obj.model_fields_set)
+            node["s"] = sorted(model.model_fields_set)
             return node
         if isinstance(obj, tuple) and _is_namedtuple_class(t):
             node = self._enc_seq("namedtuple", obj)
@@ -550,11 +561,11 @@ class Serializer:
             )
         return dec(self, d)
 
-    def _resolve(self, d: dict[str, Any], kind: str) -> type:
+    def _resolve(self, d: dict[str, Any], kind: str) -> Any:
         name = d.get("c")
         if type(name) is not str:
             raise SerializationError(f"malformed data: {kind} node without a class name")
-        cls = self._registry.by_name.get(name) or _GLOBAL.by_name.get(name)
+        cls: Any = self._registry.by_name.get(name) or _GLOBAL.by_name.get(name)
         if cls is None:
             qual = name.rpartition(":")[2].rpartition("<locals>.")[2]
             if not (qual and len(qual) <= 80 and all(p.isidentifier() for p in qual.split("."))):
@@ -657,7 +668,7 @@ def _dec_datetime(self: Serializer, d: dict[str, Any]) -> _dt.datetime:
             raise SerializationError("malformed data: datetime 'tz' must be a zone name")
         try:
             value = value.replace(tzinfo=ZoneInfo(tz))
-        except Exception as exc:  # bad key, or tz database missing the zone
+        except (ValueError, KeyError, OSError) as exc:  # bad key, or no such zone
             raise SerializationError(f"cannot load time zone {_short_repr(tz)}: {exc}") from None
     if d.get("fold") == 1:
         value = value.replace(fold=1)
@@ -678,7 +689,8 @@ def _dec_timedelta(self: Serializer, d: dict[str, Any]) -> _dt.timedelta:
 
 def _dec_enum(self: Serializer, d: dict[str, Any]) -> enum.Enum:
     cls = self._resolve(d, "enum")
-    return cls(d.get("v"))  # type: ignore[call-arg]
+    member: enum.Enum = cls(d.get("v"))
+    return member
 
 
 def _dec_dataclass(self: Serializer, d: dict[str, Any]) -> Any:
@@ -716,16 +728,16 @@ def _dec_pydantic(self: Serializer, d: dict[str, Any]) -> Any:
     fields_set = d.get("s")
     if type(fields_set) is not list or any(type(x) is not str for x in fields_set):
         raise SerializationError("malformed data: pydantic node needs a list of set fields")
-    return cls.model_construct(_fields_set=set(fields_set), **values)  # type: ignore[attr-defined]
+    return cls.model_construct(_fields_set=set(fields_set), **values)
 
 
 def _dec_namedtuple(self: Serializer, d: dict[str, Any]) -> Any:
     cls = self._resolve(d, "namedtuple")
     values = _payload(d, list)
-    if len(values) != len(cls._fields):  # type: ignore[attr-defined]
+    if len(values) != len(cls._fields):
         raise SerializationError(
             f"cannot load namedtuple {class_name(cls)!r}: data has {len(values)} items, "
-            f"the class has {len(cls._fields)} fields"  # type: ignore[attr-defined]
+            f"the class has {len(cls._fields)} fields"
         )
     return tuple.__new__(cls, values)
 

@@ -9,6 +9,8 @@ Bars carry ``class="bar"`` (plus ``crit`` on the critical path) and
 
 from __future__ import annotations
 
+import math
+
 from swiftgraph._internal.timeline import Timeline
 from swiftgraph.report._fmt import Row, clip, esc, nice_step, rows, seconds
 from swiftgraph.report.analysis import CriticalPath, critical_path
@@ -128,7 +130,9 @@ def _summary(cp: CriticalPath) -> str:
 
 
 def _tick(t: float, step: float) -> str:
-    if step < 1:
-        digits = max(0, -int(f"{step:e}".split("e")[1]) - 3)
-        return f"{t * 1000:.{digits}f}ms"
-    return f"{t:g}s"
+    """Tick labels: ``250ms`` below a second, else seconds with as few decimals as needed."""
+    if t == 0:
+        return "0s" if step >= 1 else "0ms"
+    if t < 1:
+        return f"{t * 1000:.{max(0, -math.floor(math.log10(step * 1000)))}f}ms"
+    return f"{round(t, 6):g}s"

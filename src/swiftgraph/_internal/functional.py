@@ -1,0 +1,263 @@
+"""The Functional API on the graph engine: ``@entrypoint`` and ``@task``.
+
+An entrypoint compiles to a one-node graph whose node is the decorated function
+(so it runs on the same driver loop, streams and timeline as any graph). Calling a
+``@task`` inside it starts the call at once as a task of the caller's run and
+returns a future: await it, ``asyncio.gather`` it, or ``.result()`` it from sync
+code. Each call gets a deterministic id from its caller and its call order, which
+is what lets a resumed run replay finished calls instead of repeating them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .callables import UserFn
+from .channels import LastValue
+from .compiled_types import CNode, CompiledGraph, Task
+from .constants import PUSH, START
+from .context import CURRENT_TASK
+from .errors import GraphDefinitionError
+from .types import CachePolicy, RetryPolicy
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class TaskFuture(concurrent.futures.Future, Generic[T]):  # type: ignore[type-arg]
+    """The result of a ``@task`` call: awaitable, and ``.result()``-able from sync code."""
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return asyncio.wrap_future(self).__await__()
+
+
+class _AsyncTaskFuture:
+    """A call started on the running loop: an ``asyncio.Task`` with a blocking-safe
+    ``result()`` that explains itself instead of raising ``InvalidStateError``."""
+
+    __slots__ = ("_task",)
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self._task = task
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._task.__await__()
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self._task.done():
+            raise RuntimeError(
+                "A @task called from async code must be awaited (await it or use "
+                "asyncio.gather); .result() would block the event loop."
+            )
+        return self._task.result()
+
+    def done(self) -> bool:
+        return self._task.done()
+
+    def cancel(self) -> bool:
+        return self._task.cancel()
+
+    def add_done_callback(self, fn: Callable[[Any], None]) -> None:
+        self._task.add_done_callback(lambda _t: fn(self))
+
+    def exception(self) -> BaseException | None:
+        return self._task.exception()
+
+
+def _options(retry_policy: Any) -> tuple[Any, ...]:
+    if retry_policy is None:
+        return ()
+    if isinstance(retry_policy, RetryPolicy):
+        return (retry_policy,)
+    return tuple(retry_policy)
+
+
+class _TaskFunction(Generic[R]):
+    """A function decorated with ``@task``."""
+
+    def __init__(
+        self,
+        func: Callable[..., R],
+        *,
+        name: str | None = None,
+        retry_policy: RetryPolicy | list[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+    ) -> None:
+        self.func = func
+        self.name = name or getattr(func, "__name__", type(func).__name__)
+        self.node = CNode(
+            name=self.name,
+            fn=UserFn(func, self.name),
+            subgraph=None,
+            triggers=(PUSH,),
+            input_keys=None,
+            mapper=None,
+            output_keys=frozenset(),
+            static_writes=(),
+            branches=(),
+            retry_policy=_options(retry_policy),
+            cache_policy=cache_policy,
+            call_args=True,
+        )
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        caller = CURRENT_TASK.get()
+        if caller is None or caller.run is None:
+            raise RuntimeError(
+                f"@task '{self.name}' was called outside of an @entrypoint (or a graph "
+                "node). Tasks run as part of a workflow: call it from inside a function "
+                "decorated with @entrypoint, then invoke the entrypoint."
+            )
+        run = caller.run
+        key = caller.key if caller.kind is PUSH else caller.name
+        index = run.calls.get(key, 0)
+        run.calls[key] = index + 1
+        task = Task(self.node, PUSH, (key, index), (args, kwargs), (PUSH,), caller.step)
+        task.run = run
+        loop = run.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            return _AsyncTaskFuture(loop.create_task(run.run_call(task)))
+        fut: TaskFuture[Any] = TaskFuture()
+        cfut = asyncio.run_coroutine_threadsafe(run.run_call(task), loop)
+        _chain(cfut, fut)
+        return fut
+
+    def clear_cache(self, cache: Any = None) -> None:
+        return None
+
+
+def _chain(src: concurrent.futures.Future[Any], dst: TaskFuture[Any]) -> None:
+    def copy(f: concurrent.futures.Future[Any]) -> None:
+        if f.cancelled():
+            dst.cancel()
+        elif f.exception() is not None:
+            dst.set_exception(f.exception())
+        else:
+            dst.set_result(f.result())
+
+    src.add_done_callback(copy)
+
+
+def task(
+    __func_or_none__: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    retry_policy: RetryPolicy | list[RetryPolicy] | None = None,
+    cache_policy: CachePolicy | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Mark a function as a task: a unit of work an entrypoint can run concurrently."""
+    if retry_policy is None and kwargs.get("retry") is not None:
+        retry_policy = kwargs["retry"]
+
+    def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
+        return _TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+
+    if __func_or_none__ is not None:
+        return decorate(__func_or_none__)
+    return decorate
+
+
+@dataclass(frozen=True)
+class final(Generic[T, R]):
+    """Return ``entrypoint.final(value=..., save=...)`` to return ``value`` to the
+    caller but save ``save`` as what ``previous`` holds on the thread's next run."""
+
+    value: T
+    save: R
+
+
+_threadlocal = threading.local()
+
+
+class entrypoint:
+    """Turn a function into a workflow: ``@entrypoint`` or ``@entrypoint(checkpointer=...)``.
+
+    The function takes one positional input; it may also ask for ``config``,
+    ``writer``, ``store``, ``runtime`` and ``previous`` by name."""
+
+    final = final
+
+    def __new__(cls, checkpointer: Any = None, **kwargs: Any) -> Any:
+        if callable(checkpointer) and not _is_checkpointer(checkpointer):
+            # bare @entrypoint: LangGraph fails here; swiftgraph accepts it
+            self = object.__new__(cls)
+            self.__init__()  # type: ignore[misc]
+            return self(checkpointer)
+        return object.__new__(cls)
+
+    def __init__(
+        self,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        context_schema: Any = None,
+        cache_policy: CachePolicy | None = None,
+        retry_policy: RetryPolicy | list[RetryPolicy] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if callable(checkpointer) and not _is_checkpointer(checkpointer):
+            return
+        self.checkpointer = checkpointer
+        self.store = store
+        self.cache = cache
+        self.context_schema = context_schema
+        self.cache_policy = cache_policy
+        self.retry_policy = retry_policy if retry_policy is not None else kwargs.get("retry")
+
+    def __call__(self, func: Callable[..., Any]) -> Any:
+        from .compiled_func import EntrypointGraph
+
+        fn = UserFn(func)
+        if fn.n_positional != 1:
+            raise GraphDefinitionError(
+                f"@entrypoint function '{fn.name}' must take exactly one positional input "
+                f"(it takes {fn.n_positional}). Pass several values as one dict or "
+                "dataclass; config, writer, store, runtime and previous may follow as "
+                "keyword parameters."
+            )
+        node = CNode(
+            name=fn.name,
+            fn=fn,
+            subgraph=None,
+            triggers=(START,),
+            input_keys=None,
+            mapper=None,
+            output_keys=frozenset(),
+            static_writes=(),
+            branches=(),
+            retry_policy=_options(self.retry_policy),
+            cache_policy=self.cache_policy,
+            returns=True,
+        )
+        channels = {"__end__": LastValue("__end__"), "__previous__": LastValue("__previous__")}
+        graph = CompiledGraph(
+            nodes={START: node},
+            node_names=(fn.name,),
+            channels=channels,  # type: ignore[arg-type]
+            state_keys=("__end__", "__previous__"),
+            state_key_set=frozenset(channels),
+            trigger_to_nodes={},
+            deferred_channels=frozenset(),
+            input_keys=(),
+            output_keys=("__end__",),
+            output_key_set=frozenset({"__end__"}),
+            output_mapper=lambda values: values.get("__end__"),
+            functional=True,
+        )
+        return EntrypointGraph(func, graph, self)
+
+
+def _is_checkpointer(obj: Any) -> bool:
+    return hasattr(obj, "get_tuple") or hasattr(obj, "aget_tuple") or obj is False or obj is True
