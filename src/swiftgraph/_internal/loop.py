@@ -65,6 +65,7 @@ class Run:
         "out_key_set",
         "loop",
         "calls",
+        "open_calls",
         "previous",
     )
 
@@ -100,6 +101,7 @@ class Run:
         self.inline = sync and not graph.functional
         self.loop: asyncio.AbstractEventLoop | None = None
         self.calls: dict[Any, int] = {}  # Functional API: calls made so far, per caller
+        self.open_calls: set[asyncio.Task[Any]] = set()
         self.previous: Any = None
         self.run_key = str(config.get("run_id") or uuid.uuid4())
         self.runtime = runtime
@@ -242,6 +244,10 @@ class Run:
                 writes.extend(route(graph, node, branch, out))
             task.writes = writes
         except BaseException as exc:
+            if node.returns and self.open_calls:
+                # the entrypoint failed: the task calls it started are now orphans
+                for call in list(self.open_calls):
+                    call.cancel()
             if record is not None:
                 record.end = time.perf_counter()
                 record.outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
@@ -277,6 +283,9 @@ class Run:
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)
         if debug:
             self._emit_task_start(task)
+        current = asyncio.current_task()
+        if current is not None:
+            self.open_calls.add(current)
         try:
             if self.semaphore is not None:
                 async with self.semaphore:
@@ -291,6 +300,8 @@ class Run:
             if debug and not isinstance(exc, asyncio.CancelledError):
                 self._emit_task_result(task, exc)
             raise
+        finally:
+            self.open_calls.discard(current)  # type: ignore[arg-type]
         if record is not None:
             record.end = time.perf_counter()
             record.outcome = "ok"
