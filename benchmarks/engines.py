@@ -54,7 +54,7 @@ def _import(modname: str):
         if e.name and modname.startswith(e.name):  # the module itself (or a parent) is absent
             return None, f"{modname} missing"
         return None, f"{modname} import failed: {e!r}"
-    except Exception as e:  # a bug inside the module
+    except Exception as e:  # noqa: BLE001 - a bug inside the module
         return None, f"{modname} import failed: {e!r}"
 
 
@@ -84,7 +84,7 @@ def version(name: str) -> str:
 
     try:
         v = dist_version(name)
-    except Exception:
+    except Exception:  # noqa: BLE001
         v = "?"
     mod = sys.modules.get(name)
     if mod is not None and str(getattr(mod, "__file__", "") or "").startswith(str(SRC)):
@@ -96,8 +96,11 @@ def git_rev() -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
         return out.stdout.strip() or "unknown"
-    except Exception:
+    except Exception:  # noqa: BLE001
         return "unknown"

@@ -8,8 +8,9 @@ import inspect
 import statistics
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 class ValidationError(AssertionError):
@@ -71,8 +72,9 @@ def _run(sample: Callable[[], Any], loop: asyncio.AbstractEventLoop) -> tuple[di
     return result, time.perf_counter() - t0
 
 
-def measure(w: Workload, engines: dict[str, Any], quick: bool,
-            loop: asyncio.AbstractEventLoop) -> dict[str, dict]:
+def measure(
+    w: Workload, engines: dict[str, Any], quick: bool, loop: asyncio.AbstractEventLoop
+) -> dict[str, dict]:
     """Run ``w`` on every engine, interleaved; return per-engine status and medians."""
     out: dict[str, dict] = {}
     samplers: dict[str, Callable] = {}
@@ -85,7 +87,7 @@ def measure(w: Workload, engines: dict[str, Any], quick: bool,
             sampler = w.setup(E, quick)
             for _ in range(w.warmup):
                 _run(sampler, loop)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - report, keep going
             out[name] = _error(e)
             continue
         samplers[name] = sampler
@@ -108,7 +110,7 @@ def measure(w: Workload, engines: dict[str, Any], quick: bool,
         for name in active if rnd % 2 == 0 else reversed(active):  # alternate who goes first
             try:
                 values, spent = _run(samplers[name], loop)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - report, keep going
                 out[name] = _error(e)
                 continue
             out[name]["spent_s"] += spent
@@ -126,5 +128,8 @@ def measure(w: Workload, engines: dict[str, Any], quick: bool,
 
 def _error(e: BaseException) -> dict:
     kind = "invalid result" if isinstance(e, ValidationError) else type(e).__name__
-    return {"status": "error", "reason": f"{kind}: {e}"[:300],
-            "traceback": traceback.format_exc(limit=8)}
+    return {
+        "status": "error",
+        "reason": f"{kind}: {e}"[:300],
+        "traceback": traceback.format_exc(limit=8),
+    }

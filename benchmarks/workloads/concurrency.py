@@ -22,6 +22,8 @@ import sys
 import time
 from typing import TypedDict
 
+from harness import Metric, Workload, check
+
 UNIT_S = 0.005
 
 
@@ -96,9 +98,15 @@ async def _child(E, n: int) -> dict:
     dt = time.perf_counter() - t0
     peak = peak_rss_mib()
     bad = [t for t, o in zip(topics, outs) if o.get("decision") != expected_decision(t)]
-    return {"wall_s": dt, "runs_per_s": n / dt, "peak_rss_mib": peak,
-            "delta_rss_mib": peak - base, "baseline_rss_mib": base,
-            "invalid": len(bad), "example_invalid": repr(outs[topics.index(bad[0])])[:200] if bad else None}
+    return {
+        "wall_s": dt,
+        "runs_per_s": n / dt,
+        "peak_rss_mib": peak,
+        "delta_rss_mib": peak - base,
+        "baseline_rss_mib": base,
+        "invalid": len(bad),
+        "example_invalid": repr(outs[topics.index(bad[0])])[:200] if bad else None,
+    }
 
 
 def main(argv: list[str]) -> None:
@@ -109,8 +117,6 @@ def main(argv: list[str]) -> None:
 
 
 # --------------------------------------------------------------------- workload
-
-from harness import Metric, Workload, check  # noqa: E402
 
 
 class ConcurrentInvokes(Workload):
@@ -134,10 +140,14 @@ class ConcurrentInvokes(Workload):
         env = child_env()
 
         def sample():
-            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+            p = subprocess.run(
+                cmd, capture_output=True, text=True, env=env, timeout=900, check=False
+            )
             check(p.returncode == 0, f"child failed: {p.stderr.strip()[-400:]}")
             r = json.loads(p.stdout.strip().splitlines()[-1])
-            check(r["invalid"] == 0, f"{r['invalid']}/{n} wrong results, e.g. {r['example_invalid']}")
+            check(
+                r["invalid"] == 0, f"{r['invalid']}/{n} wrong results, e.g. {r['example_invalid']}"
+            )
             return {k: r[k] for k in ("runs_per_s", "peak_rss_mib", "delta_rss_mib")}
 
         return sample

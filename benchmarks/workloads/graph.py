@@ -7,6 +7,7 @@ both engines run byte-for-byte the same node functions.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import operator
 import time
 from typing import Annotated, TypedDict
@@ -74,7 +75,7 @@ def build_chain(E, n: int, node=inc):
     for name in names:
         g.add_node(name, node)
     g.add_edge(E.START, names[0])
-    for a, b in zip(names, names[1:]):
+    for a, b in itertools.pairwise(names):
         g.add_edge(a, b)
     g.add_edge(names[-1], E.END)
     return g.compile()
@@ -168,8 +169,9 @@ class ChainScaling(Workload):
     reps, quick_reps = 5, 2
 
     def setup(self, E, quick):
-        graphs = [(n, build_chain(E, n), chain_config(n), max(1, self.MIN_STEPS // n))
-                  for n in self.SIZES]
+        graphs = [
+            (n, build_chain(E, n), chain_config(n), max(1, self.MIN_STEPS // n)) for n in self.SIZES
+        ]
 
         async def sample():
             res = {}
@@ -201,8 +203,10 @@ class Fanout(Workload):
             t0 = time.perf_counter()
             out = await g.ainvoke({"count": 0})
             dt = time.perf_counter() - t0
-            check(out["count"] == n and out["joined"] == n,
-                  f"count={out.get('count')!r} joined={out.get('joined')!r}, expected {n}")
+            check(
+                out["count"] == n and out["joined"] == n,
+                f"count={out.get('count')!r} joined={out.get('joined')!r}, expected {n}",
+            )
             return {"per_branch_us": dt / n * US}
 
         return sample
@@ -243,8 +247,10 @@ class SleepFanout(Workload):
             t0 = time.perf_counter()
             out = await g.ainvoke({"count": 0})
             dt = time.perf_counter() - t0
-            check(out["count"] == n and out["joined"] == n,
-                  f"count={out.get('count')!r} joined={out.get('joined')!r}, expected {n}")
+            check(
+                out["count"] == n and out["joined"] == n,
+                f"count={out.get('count')!r} joined={out.get('joined')!r}, expected {n}",
+            )
             return {"wall_over_critical": dt / NAP_S}
 
         return sample
