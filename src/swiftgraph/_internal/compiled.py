@@ -192,7 +192,18 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         self.debug = debug
         self.name = name
         self.config = config
-        self.last_timeline: Timeline | None = None
+        self._last_timeline: Timeline | None = None
+
+    @property
+    def last_timeline(self) -> Timeline | None:
+        """The timeline of the most recent run started from this object.
+
+        Concurrent runs of one compiled graph each record their own timeline; this
+        is whichever started last, so read it right after a run you awaited."""
+        tl = self._last_timeline
+        if tl is not None:
+            tl.resolve()
+        return tl
 
     def get_name(self, suffix: str | None = None) -> str:
         return self.name + (suffix or "")
@@ -238,7 +249,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             self, config, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
             runtime=runtime, timeline=timeline, out_keys=out_keys,
         )
-        self.last_timeline = timeline
+        self._last_timeline = timeline
         return run
 
     async def _arun(self, input: Any, config: Any, context: Any, sync: bool) -> Any:

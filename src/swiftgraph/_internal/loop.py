@@ -167,6 +167,10 @@ class Run:
             self.timeline.end = time.perf_counter()
         return self.read_output() if self.output_touched else None
 
+    def finish_timeline(self) -> None:
+        if self.timeline is not None:
+            self.timeline.resolve()
+
     async def run_step(self, tasks: list[Task]) -> None:
         """Run one superstep's tasks concurrently; the first failure cancels the rest."""
         if self.modes and ("tasks" in self.modes or "debug" in self.modes):
@@ -216,7 +220,8 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None and not node.hidden:
-            record = TaskRecord(task.id, node.name, task.step, time.perf_counter(), namespace=self.ns)
+            record = TaskRecord("", node.name, task.step, time.perf_counter(), namespace=self.ns)
+            record.task = task
             task.record = record
             self.timeline.tasks.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
@@ -277,7 +282,8 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None:
-            record = TaskRecord(task.id, node.name, task.step, time.perf_counter(), namespace=self.ns)
+            record = TaskRecord("", node.name, task.step, time.perf_counter(), namespace=self.ns)
+            record.task = task
             task.record = record
             self.timeline.tasks.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)

