@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -85,6 +87,37 @@ def test_functional_nested_tasks_count_parent_self_time() -> None:
     assert cp.sequential == pytest.approx(13.0, abs=1e-3)
     assert cp.length == pytest.approx(10.0, abs=1e-3)
     assert cp.saved == pytest.approx(3.0, abs=1e-3)
+
+
+@dataclass(slots=True)
+class CallRecord(TaskRecord):
+    """A record with the optional ``parent`` link (a record or a task id)."""
+
+    parent: Any = None
+
+
+@pytest.mark.parametrize("link", ["record", "id"])
+def test_functional_calls_linked_by_parent_attribute(link: str) -> None:
+    main = CallRecord("e1", "main", 0, 0.0, 10.0, "ok")
+    ref = main if link == "record" else "e1"
+    calls = [
+        CallRecord("a", "fetch_a", 0, 1.0, 4.0, "ok", parent=ref),
+        CallRecord("b", "fetch_b", 0, 1.0, 6.0, "ok", parent=ref),
+        CallRecord("c", "combine", 0, 6.0, 9.0, "ok", parent=ref),
+    ]
+    cp = critical_path(Timeline("r", "wf", 0.0, 10.0, [main, *calls]))
+    assert cp.names == ["main", "fetch_b", "combine"]
+    assert (cp.sequential, cp.length, cp.saved) == pytest.approx((13.0, 10.0, 3.0))
+    assert main in cp and calls[0] not in cp
+
+
+def test_unresolved_ids_do_not_collapse_tasks() -> None:
+    tl = hiring()
+    for t in tl.tasks:
+        t.id = ""  # a live timeline: the engine fills ids in lazily
+    cp = critical_path(tl)
+    assert cp.names == ["parse", "background", "decide"]
+    assert len(_bars(gantt_svg(tl))) == 4
 
 
 def test_subgraph_children_found_by_namespace() -> None:

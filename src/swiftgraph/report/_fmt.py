@@ -67,13 +67,13 @@ def rows(timeline: Timeline, cp: CriticalPath) -> list[Row]:
     t0 = origin(timeline)
     horizon = max([t.end for t in timeline.tasks if t.end is not None], default=t0)
     horizon = max(horizon, timeline.end or horizon)
-    crit = cp.ids
+    crit = {id(t) for t in cp.tasks}
     out = [
         Row(
             t,
             t.start - t0,
             (t.end if t.end is not None else horizon) - t0,
-            t.id in crit,
+            id(t) in crit,
             task_label(t.name, t.namespace),
         )
         for t in timeline.tasks

@@ -15,7 +15,11 @@ children, so the walk runs over *leaf* tasks only, and each parent on the path
 counts with its *self time* (its duration minus the time its children were
 running).  A task is a child of another when its ``namespace`` extends the
 parent's namespace with ``"<parent name>:<parent id>"`` (the engine's subgraph
-convention), or when the record has a ``parent`` attribute naming the parent id.
+convention), or when the record has a ``parent`` attribute (the parent record,
+or its id).  Functional API ``@task`` calls need that attribute: they share
+their caller's namespace and step, so nothing else tells "called from the
+entrypoint" apart from "ran in parallel with it"; without it the entrypoint
+counts as one long task that overlaps its calls.
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ class CriticalPath:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(t.id for t in self.tasks)
+
+    def __contains__(self, record: object) -> bool:
+        """Identity test: is this very record on the path?"""
+        return any(t is record for t in self.tasks)
 
 
 def finished(timeline: Timeline) -> list[TaskRecord]:
@@ -107,52 +115,57 @@ def _union(intervals: list[tuple[float, float]]) -> float:
     return total + (0.0 if cur_s is None else cur_e - cur_s)
 
 
-def self_times(tasks: Sequence[TaskRecord]) -> dict[int, float]:
+def self_times(
+    tasks: Sequence[TaskRecord], parent_of: dict[int, TaskRecord] | None = None
+) -> dict[int, float]:
     """``id(record)`` -> its own time: duration minus the union of its children's intervals."""
+    parent_of = parents(tasks) if parent_of is None else parent_of
     kids: dict[int, list[TaskRecord]] = {}
     for child in tasks:
-        parent = _parent_of.get(id(child)) if False else None  # placeholder, replaced below
-    return {}
+        if id(child) in parent_of:
+            kids.setdefault(id(parent_of[id(child)]), []).append(child)
+    out = {}
+    for t in tasks:
+        end = t.end if t.end is not None else t.start
+        inner = [(max(c.start, t.start), min(c.end or c.start, end)) for c in kids.get(id(t), [])]
+        out[id(t)] = max(0.0, t.duration - _union([(a, b) for a, b in inner if b > a]))
+    return out
 
 
 def critical_path(timeline: Timeline) -> CriticalPath:
     """Walk back from the last task to end; see the module docstring for the rule."""
     tasks = finished(timeline)
     wall = wall_time(timeline)
-    own = self_times(tasks)
-    sequential = sum(own.values())
     parent_of = parents(tasks)
-    has_kids = set(parent_of.values())
-    leaves = [t for t in tasks if t.id not in has_kids]
+    own = self_times(tasks, parent_of)
+    sequential = sum(own.values())
+    has_kids = {id(p) for p in parent_of.values()}
+    leaves = [t for t in tasks if id(t) not in has_kids]
     # Leaves sorted by (end, duration, step): the best predecessor of ``cur`` is the
     # last eligible entry at or below the bisect point, so the walk stays ~O(n log n).
     leaves.sort(key=lambda t: (t.end or 0.0, t.duration, t.step))
     ends = [t.end or 0.0 for t in leaves]
-    chain: list[TaskRecord] = []
-    taken: set[str] = set()
+    on_path: set[int] = set()
     cur = None
     if leaves:  # of the tasks that ended last (give or take slop), the latest starter
         last = [t for t in leaves if (t.end or 0.0) >= ends[-1] - ABS_TOLERANCE]
         cur = max(last, key=lambda t: t.start)
     while cur is not None:
-        chain.append(cur)
-        taken.add(cur.id)
+        on_path.add(id(cur))
+        parent = parent_of.get(id(cur))
+        while parent is not None and id(parent) not in on_path:  # its frames are on it too
+            on_path.add(id(parent))
+            parent = parent_of.get(id(parent))
         tol = max(ABS_TOLERANCE, REL_TOLERANCE * cur.duration)
         i = bisect.bisect_right(ends, cur.start + tol)
         nxt = None
         while i > 0 and nxt is None:
             i -= 1
             t = leaves[i]
-            if t.id not in taken and (t.start < cur.start or t.step < cur.step):
+            if id(t) not in on_path and (t.start < cur.start or t.step < cur.step):
                 nxt = t
         cur = nxt
-    on_path = {t.id for t in chain}
-    for leaf in chain:  # parents of chain tasks are on the path too
-        pid = parent_of.get(leaf.id)
-        while pid is not None and pid not in on_path:
-            on_path.add(pid)
-            pid = parent_of.get(pid)
-    path = tuple(t for t in tasks if t.id in on_path)
-    length = sum(own[t.id] for t in path)
+    path = tuple(t for t in tasks if id(t) in on_path)
+    length = sum(own[id(t)] for t in path)
     parallelism = sequential / wall if wall > 0 else 1.0
     return CriticalPath(path, length, sequential, wall, max(0.0, sequential - wall), parallelism)
