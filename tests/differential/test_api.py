@@ -7,7 +7,7 @@ from typing import Annotated, TypedDict
 
 import pytest
 
-from conftest import ALL_METHODS, LG, SG, check, run
+from conftest import ALL_METHODS, LG, SG, check, run, run_both
 
 
 class S(TypedDict):
@@ -41,8 +41,12 @@ def test_add_sequence_duplicate_name_error():
         g.add_sequence([("x", logger("1")), ("x", logger("2"))])
         return g.compile()
 
-    lg = check(build, None, "build")
+    # Deliberate difference: swiftgraph's set-up errors are GraphDefinitionError, a
+    # ValueError subclass, so `except ValueError` code behaves the same.
+    lg, sg = run_both(build, None, "build")
     assert lg.error[0] == "ValueError"
+    assert sg.error[0] == "GraphDefinitionError" and isinstance(sg.exc, ValueError)
+    assert sg.error[1] == lg.error[1]
 
 
 def test_entry_and_finish_point():
@@ -209,8 +213,10 @@ def test_async_node_under_sync_invoke_error():
         g.add_edge(E.START, "a")
         return g.compile()
 
-    lg = check(build, {"log": []}, "invoke")
+    # Deliberate difference: LangGraph's invoke() refuses async nodes; swiftgraph runs them.
+    lg, sg = run_both(build, {"log": []}, "invoke")
     assert lg.error[0] == "TypeError"
+    assert sg.error is None and sg.value == {"log": ["a"]}
 
 
 def test_sync_invoke_inside_running_event_loop():

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, TypedDict
 
 import pytest
 
-from conftest import ALL_METHODS, check
+from conftest import ALL_METHODS, check, run_both
 
 
 class S(TypedDict):
@@ -49,8 +49,11 @@ def test_path_returns_node_name(method, route):
     assert lg.ok
 
 
-def test_async_path_under_sync_invoke_is_same_outcome():
-    check(lambda E: routed(E, by_route_async), {"route": "x", "log": []}, "invoke")
+def test_async_path_under_sync_invoke_runs_on_swiftgraph():
+    # Deliberate difference: LangGraph's invoke() refuses an async path; swiftgraph runs it.
+    lg, sg = run_both(lambda E: routed(E, by_route_async), {"route": "x", "log": []}, "invoke")
+    assert lg.error[0] == "TypeError"
+    assert sg.error is None and sg.value == {"route": "x", "log": ["a", "x"]}
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)
@@ -84,8 +87,10 @@ def test_path_map_dict_unknown_key_error():
     def build(E):
         return routed(E, by_route, {"go_x": "x"})
 
-    lg = check(build, {"route": "nope", "log": []}, "invoke")
-    assert lg.error[0] == "KeyError"
+    # Same catchable type (KeyError); swiftgraph's message names the edge, the node and the map.
+    lg, sg = run_both(build, {"route": "nope", "log": []}, "invoke")
+    assert lg.error[0] == "KeyError" and isinstance(sg.exc, KeyError)
+    assert "'nope'" in sg.error[1] and "'a'" in sg.error[1] and "go_x" in sg.error[1]
 
 
 @pytest.mark.parametrize("route", ["x", "z"])
@@ -94,9 +99,12 @@ def test_path_map_list(route):
 
 
 def test_path_returns_unknown_node_without_map():
-    # LangGraph logs a warning and ignores the unknown destination
-    lg = check(lambda E: routed(E, by_route), {"route": "ghost", "log": []}, "invoke")
+    # Deliberate difference: LangGraph logs a warning and drops the route; swiftgraph
+    # raises UnknownTargetError naming the node, the target and the known nodes.
+    lg, sg = run_both(lambda E: routed(E, by_route), {"route": "ghost", "log": []}, "invoke")
     assert lg.value == {"route": "ghost", "log": ["a"]}
+    assert sg.error[0] == "UnknownTargetError"
+    assert "'ghost'" in sg.error[1] and "'a'" in sg.error[1] and "Known nodes" in sg.error[1]
 
 
 def test_path_returns_none():

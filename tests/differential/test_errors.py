@@ -200,11 +200,22 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES), ids=lambda f: f.__name__)
 def test_construction_error(case):
+    """Same catchable type (``except ValueError``), and the message names the culprit."""
     lg_exc, sg_exc = build_error(LG, case), build_error(SG, case)
     assert lg_exc is not None and sg_exc is not None, (lg_exc, sg_exc)
-    assert type(sg_exc).__name__ == type(lg_exc).__name__ == "ValueError"
+    assert type(lg_exc) is ValueError
+    assert isinstance(sg_exc, ValueError), f"{type(sg_exc).__mro__} is not a ValueError"
     assert re.search(CASES[case], str(lg_exc)), str(lg_exc)
     assert re.search(CASES[case], str(sg_exc)), f"culprit not named in: {sg_exc}"
+
+
+def test_construction_errors_are_graph_definition_errors():
+    """swiftgraph's set-up errors are GraphDefinitionError (a ValueError): one class to
+    catch for "the graph as built can't run", where LangGraph raises bare ValueError."""
+    from swiftgraph.errors import GraphDefinitionError
+
+    kinds = {case.__name__: type(build_error(SG, case)) for case in CASES}
+    assert all(issubclass(k, GraphDefinitionError) for k in kinds.values()), kinds
 
 
 def test_valid_graph_builds_without_error():

@@ -64,4 +64,43 @@ def graph_of(compiled: Any, *, xray: int | bool = False) -> Graph:
             meta["__interrupt"] = "after"
         if meta:
             metadata[name] = meta
-    return graph_from_edges([START, *builder.nodes, END], edges_of(builder), metadata=metadata)
+    nodes = [START, *builder.nodes, END]
+    edges = edges_of(builder)
+    if xray:
+        nodes, edges = _expand_subgraphs(builder, nodes, edges, xray)
+    return graph_from_edges(nodes, edges, metadata=metadata)
+
+
+def _expand_subgraphs(
+    builder: Any, nodes: list[str], edges: list[tuple[str, str, bool, str | None]], xray: int | bool
+) -> tuple[list[str], list[tuple[str, str, bool, str | None]]]:
+    """``xray``: draw each subgraph node as its own nodes, as LangGraph does (the
+    subgraph's nodes appended under ``name:``, edges into it going to its first node
+    and edges out of it leaving from its last)."""
+    from .compiled import CompiledStateGraph
+
+    depth = xray - 1 if xray is not True else True
+    added_nodes: list[str] = []
+    added_edges: list[tuple[str, str, bool, str | None]] = []
+    for name, spec in builder.nodes.items():
+        sub = spec.action
+        if not isinstance(sub, CompiledStateGraph) or sub.builder is None:
+            continue
+        inner = graph_of(sub, xray=depth) if depth else graph_of(sub)
+        firsts = [e.target for e in inner.edges if e.source == START]
+        lasts = [e.source for e in inner.edges if e.target == END]
+        if len(inner.nodes) <= 1 or len(firsts) != 1 or len(lasts) != 1:
+            continue
+        nodes = [n for n in nodes if n != name]
+        added_nodes += [f"{name}:{n}" for n in inner.nodes if n not in (START, END)]
+        first, last = f"{name}:{firsts[0]}", f"{name}:{lasts[0]}"
+        edges = [
+            (last if s == name else s, first if d == name else d, c, label)
+            for s, d, c, label in edges
+        ]
+        added_edges += [
+            (f"{name}:{e.source}", f"{name}:{e.target}", e.conditional, e.data)
+            for e in inner.edges
+            if e.source != START and e.target != END
+        ]
+    return nodes + added_nodes, edges + added_edges

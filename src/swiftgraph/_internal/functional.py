@@ -121,6 +121,7 @@ class _TaskFunction(Generic[R]):
         run.calls[key] = index + 1
         task = Task(self.node, PUSH, (key, index), (args, kwargs), (PUSH,), caller.step)
         task.run = run
+        task.record = caller.record  # run_call swaps in the call's own record, parented to this
         loop = run.loop
         try:
             running = asyncio.get_running_loop()

@@ -132,6 +132,8 @@ class Run:
 
     async def execute(self, input: Any) -> Any:
         """Run to completion and return the output (None if no step wrote an output key)."""
+        if self.recursion_limit < 1:
+            raise ValueError("recursion_limit must be at least 1")
         if input is None:
             raise EmptyInputError("Received no input for __start__")
         self.loop = asyncio.get_running_loop()
@@ -284,6 +286,7 @@ class Run:
         if self.timeline is not None:
             record = TaskRecord("", node.name, task.step, time.perf_counter(), namespace=self.ns)
             record.task = task
+            record.parent = task.record
             task.record = record
             self.timeline.tasks.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)

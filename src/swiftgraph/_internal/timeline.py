@@ -34,6 +34,8 @@ class TaskRecord:
     input: Any = None
     output: Any = None
     error: str | None = None
+    parent: TaskRecord | None = field(default=None, repr=False, compare=False)
+    """Functional API: the record of the entrypoint or task that made this call."""
     task: Any = field(default=None, repr=False, compare=False)
     """The engine's task object while the run is live (its id is computed on demand)."""
 
