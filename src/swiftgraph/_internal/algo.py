@@ -49,7 +49,11 @@ def plan(
     nodes = graph.nodes
     for name in candidates:
         node = nodes[name]
-        triggers = tuple(t for t in node.triggers if channels[t].is_available())
+        node_triggers = node.triggers
+        if len(node_triggers) == 1:
+            triggers = node_triggers if channels[node_triggers[0]].is_available() else ()
+        else:
+            triggers = tuple(t for t in node_triggers if channels[t].is_available())
         if triggers:
             try:
                 state = read_input(node, values)
