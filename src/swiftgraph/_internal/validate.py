@@ -99,8 +99,8 @@ def _warn_unreachable(builder: StateGraph) -> None:
     unreachable = [n for n in builder.nodes if n not in seen]
     if unreachable:
         warn_graph(
-            f"Node(s) {unreachable} can never run: no edge from START leads to them. "
-            "Add an edge to them or remove them."
+            f"Node(s) {unreachable} can't be reached by any edge from START. If no node "
+            "routes to them with Command(goto=...), add an edge to them or remove them."
         )
     # a node ends the run when it has no outgoing route; one that can only loop never does
     ends_run = {n for n, nxt in succ.items() if not nxt or END in nxt}
@@ -115,6 +115,7 @@ def _warn_unreachable(builder: StateGraph) -> None:
     stuck = [n for n in builder.nodes if n in seen and n not in can_finish]
     if stuck:
         warn_graph(
-            f"Node(s) {stuck} have no way to END: every route from them loops back. "
-            "The run will stop only at the recursion limit; add a conditional edge to END."
+            f"Node(s) {stuck} have no edge towards END: every route from them loops back. "
+            "Unless a node leaves the loop with Command(goto=END), the run stops only at the "
+            "recursion limit; add a conditional edge to END."
         )
