@@ -175,11 +175,12 @@ def failing(E, *, sleep=0.0, asynchronous=True):
         time.sleep(sleep)
         return {"log": ["slow"]}
 
-    async def boom(state):
-        await asyncio.sleep(0.01)
+    async def boom(state):  # fails after the (non-sleeping) sibling has finished
+        await asyncio.sleep(0.02)
         raise KeyError("boom happened")
 
     def boom_sync(state):
+        time.sleep(0.02)
         raise KeyError("boom happened")
 
     g.add_node("slow", slow if asynchronous else slow_sync)
@@ -197,6 +198,8 @@ def test_failing_parallel_task_error_reaches_caller(method):
     lg = check(lambda E: failing(E, asynchronous=asynchronous), {"log": []}, method,
                **({"stream_mode": "updates"} if "stream" in method else {}))
     assert lg.error[0] == "KeyError"
+    if "stream" in method:  # the sibling's update was streamed before the failure
+        assert lg.value == [{"slow": {"log": ["slow"]}}]
 
 
 def _elapsed(E, method):
