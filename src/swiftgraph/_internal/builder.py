@@ -339,9 +339,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
+        warn_dropped_keys: bool = False,
         **kwargs: Any,
     ) -> Any:
-        """Check the graph and turn it into a runnable ``CompiledStateGraph``."""
+        """Check the graph and turn it into a runnable ``CompiledStateGraph``.
+
+        ``warn_dropped_keys=True`` (swiftgraph only) warns when a node returns keys
+        that aren't in the state schema, which LangGraph drops silently."""
         from .compiled import compile_graph
 
         interrupt_before = interrupt_before or []
@@ -357,6 +361,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             interrupt_after=interrupt_after,
             debug=debug,
             name=name or "LangGraph",
+            warn_dropped_keys=warn_dropped_keys,
         )
 
 

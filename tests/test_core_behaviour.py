@@ -1,0 +1,176 @@
+"""swiftgraph-only behaviour of the Graph API: what goes beyond LangGraph."""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import threading
+import time
+import warnings
+from typing import Annotated, TypedDict
+
+import pytest
+
+from swiftgraph.errors import GraphDefinitionError, UnknownTargetError
+from swiftgraph.graph import END, START, StateGraph
+from swiftgraph.types import Send
+
+
+class S(TypedDict, total=False):
+    log: Annotated[list, operator.add]
+    n: int
+
+
+def _fanout(fn, width: int):
+    g = StateGraph(S)
+    for i in range(width):
+        g.add_node(f"w{i}", fn)
+        g.add_edge(START, f"w{i}")
+    return g.compile()
+
+
+def test_parallel_sync_nodes_overlap_under_invoke():
+    def slow(state):
+        time.sleep(0.2)
+        return {"log": [threading.current_thread().name]}
+
+    start = time.perf_counter()
+    out = _fanout(slow, 3).invoke({"log": []})
+    assert time.perf_counter() - start < 0.45
+    assert len(out["log"]) == 3
+
+
+def test_max_concurrency_bounds_running_tasks():
+    running, peak = [0], [0]
+
+    async def work(state):
+        running[0] += 1
+        peak[0] = max(peak[0], running[0])
+        await asyncio.sleep(0.02)
+        running[0] -= 1
+        return {"log": [1]}
+
+    out = asyncio.run(_fanout(work, 8).ainvoke({"log": []}, {"max_concurrency": 2}))
+    assert len(out["log"]) == 8 and peak[0] == 2
+
+
+def test_failing_task_cancels_running_siblings():
+    finished = []
+
+    async def slow(state):
+        await asyncio.sleep(1)
+        finished.append(True)
+        return {}
+
+    async def boom(state):
+        await asyncio.sleep(0.01)
+        raise KeyError("boom")
+
+    g = StateGraph(S)
+    g.add_node("slow", slow)
+    g.add_node("boom", boom)
+    g.add_edge(START, "slow")
+    g.add_edge(START, "boom")
+    graph = g.compile()
+    start = time.perf_counter()
+    with pytest.raises(KeyError) as info:
+        asyncio.run(graph.ainvoke({}))
+    assert time.perf_counter() - start < 0.5
+    assert info.value.args == ("boom",)
+    assert finished == []
+
+
+def test_invoke_runs_async_nodes_and_works_inside_a_running_loop():
+    async def a(state):
+        await asyncio.sleep(0)
+        return {"n": state["n"] + 1}
+
+    g = StateGraph(S)
+    g.add_node("a", a)
+    g.add_edge(START, "a")
+    graph = g.compile()
+    assert graph.invoke({"n": 1}) == {"n": 2, "log": []}
+
+    async def inside_loop():  # as in Jupyter
+        return graph.invoke({"n": 5})
+
+    assert asyncio.run(inside_loop()) == {"n": 6, "log": []}
+
+
+def test_sync_node_calling_another_graph_invoke():
+    inner = StateGraph(S)
+    inner.add_node("i", lambda s: {"n": s["n"] * 10})
+    inner.add_edge(START, "i")
+    sub = inner.compile()
+
+    outer = StateGraph(S)
+    outer.add_node("o", lambda s: {"n": sub.invoke({"n": s["n"]})["n"] + 1})
+    outer.add_edge(START, "o")
+    assert outer.compile().invoke({"n": 2})["n"] == 21
+
+
+def test_send_to_unknown_node_names_it():
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {})
+    g.add_node("w", lambda s: {})
+    g.add_edge(START, "a")
+    g.add_conditional_edges("a", lambda s: [Send("ghost", 1)])
+    with pytest.raises(UnknownTargetError, match="ghost") as info:
+        g.compile().invoke({})
+    assert "'a'" in str(info.value) and "'w'" in str(info.value)
+
+
+def test_edge_to_unknown_node_lists_known_nodes():
+    g = StateGraph(S)
+    g.add_node("alpha", lambda s: {})
+    g.add_edge(START, "alpha")
+    g.add_edge("alpha", "betta")
+    with pytest.raises(GraphDefinitionError) as info:
+        g.compile()
+    assert "betta" in str(info.value) and "'alpha'" in str(info.value)
+
+
+def test_static_loop_without_exit_warns_at_compile_time():
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {})
+    g.add_node("b", lambda s: {})
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("b", "a")
+    with pytest.warns(UserWarning, match="no edge towards END"):
+        g.compile()
+
+
+def test_dropped_keys_warning_is_opt_in():
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"n": 1, "typo": 2})
+    g.add_edge(START, "a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert g.compile().invoke({})["n"] == 1
+    with pytest.warns(UserWarning, match="typo"):
+        g.compile(warn_dropped_keys=True).invoke({})
+
+
+def test_timeline_records_parallel_tasks_and_supersteps():
+    async def a(state):
+        await asyncio.sleep(0.05)
+        return {}
+
+    g = StateGraph(S)
+    for name in ("p", "x", "y", "z"):
+        g.add_node(name, a)
+    g.add_edge(START, "p")
+    g.add_edge("p", "x")
+    g.add_edge("p", "y")
+    g.add_edge(["x", "y"], "z")
+    g.add_edge("z", END)
+    graph = g.compile()
+    asyncio.run(graph.ainvoke({}))
+    tl = graph.last_timeline
+    steps = {r.name: r.step for r in tl.tasks}
+    assert steps == {"p": 1, "x": 2, "y": 2, "z": 3}
+    by = {r.name: r for r in tl.tasks}
+    assert by["x"].start < by["y"].end and by["y"].start < by["x"].end  # overlapped
+    assert all(r.outcome == "ok" and r.id for r in tl.tasks)
+    assert 0.15 <= tl.wall < 0.3
