@@ -7,7 +7,7 @@ from typing import Annotated, TypedDict
 
 import pytest
 
-from conftest import ALL_METHODS, LG, SG, check, run, run_both
+from conftest import ALL_METHODS, LG, SG, check, divergence, run, run_both
 
 
 class S(TypedDict):
@@ -35,6 +35,7 @@ def test_add_sequence_tuples_and_functions(method):
         assert lg.value == {"log": ["1", "second", "3"]}
 
 
+@divergence
 def test_add_sequence_duplicate_name_error():
     def build(E):
         g = E.StateGraph(S)
@@ -203,6 +204,7 @@ def test_mixed_sync_async_nodes(method):
         assert lg.value == {"log": ["async", "sync", "end"]}  # merged in node-name order
 
 
+@divergence
 def test_async_node_under_sync_invoke_error():
     def build(E):
         async def a(state):

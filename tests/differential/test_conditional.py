@@ -7,7 +7,7 @@ from typing import Annotated, Literal, TypedDict
 
 import pytest
 
-from conftest import ALL_METHODS, check, run_both
+from conftest import ALL_METHODS, check, divergence, run_both
 
 
 class S(TypedDict):
@@ -49,6 +49,7 @@ def test_path_returns_node_name(method, route):
     assert lg.ok
 
 
+@divergence
 def test_async_path_under_sync_invoke_runs_on_swiftgraph():
     # Deliberate difference: LangGraph's invoke() refuses an async path; swiftgraph runs it.
     lg, sg = run_both(lambda E: routed(E, by_route_async), {"route": "x", "log": []}, "invoke")
@@ -83,6 +84,7 @@ def test_path_map_dict(route):
     check(build, {"route": route, "log": []}, "stream", stream_mode="updates")
 
 
+@divergence
 def test_path_map_dict_unknown_key_error():
     def build(E):
         return routed(E, by_route, {"go_x": "x"})
@@ -98,6 +100,7 @@ def test_path_map_list(route):
     check(lambda E: routed(E, by_route, ["x", "z"]), {"route": route, "log": []}, "invoke")
 
 
+@divergence
 def test_path_returns_unknown_node_without_map():
     # Deliberate difference: LangGraph logs a warning and drops the route; swiftgraph
     # raises UnknownTargetError naming the node, the target and the known nodes.

@@ -7,7 +7,7 @@ from typing import TypedDict
 
 import pytest
 
-from conftest import ALL_METHODS, LG, SG, build_error, check
+from conftest import ALL_METHODS, LG, SG, build_error, check, divergence
 
 
 class S(TypedDict):
@@ -209,6 +209,7 @@ def test_construction_error(case):
     assert re.search(CASES[case], str(sg_exc)), f"culprit not named in: {sg_exc}"
 
 
+@divergence
 def test_construction_errors_are_graph_definition_errors():
     """swiftgraph's set-up errors are GraphDefinitionError (a ValueError): one class to
     catch for "the graph as built can't run", where LangGraph raises bare ValueError."""
