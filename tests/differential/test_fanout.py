@@ -215,3 +215,28 @@ def test_failing_task_cancels_sleeping_sibling(method):
     assert sg.error == lg.error and sg.error[0] == "KeyError"
     assert lg_t < 1.0, f"langgraph waited {lg_t:.2f}s for the sleeping sibling"
     assert sg_t < 1.0, f"swiftgraph waited {sg_t:.2f}s for the sleeping sibling"
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke", "stream"])
+def test_sync_parallel_nodes_run_concurrently(method):
+    """Three sync nodes of one superstep meet at a barrier: only possible if concurrent."""
+    import threading
+
+    def build(E):
+        barrier = threading.Barrier(3, timeout=2)
+
+        def mk(i):
+            def f(state):
+                barrier.wait()
+                return {"log": [i]}
+
+            return f
+
+        g = E.StateGraph(S)
+        for i in range(3):
+            g.add_node(f"n{i}", mk(i))
+            g.add_edge(E.START, f"n{i}")
+        return g.compile()
+
+    lg = check(build, {"log": []}, method, order="multiset")
+    assert lg.ok

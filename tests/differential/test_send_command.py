@@ -194,3 +194,34 @@ def test_command_update_without_goto_follows_edges():
 
     lg = check(build, {"log": [], "flag": ""}, "invoke")
     assert lg.value == {"log": ["a", "set"], "flag": "set"}
+
+
+def test_command_update_as_list_of_tuples():
+    def build(E):
+        g = E.StateGraph(CS)
+        g.add_node("a", lambda s: E.Command(update=[("log", ["t1"]), ("flag", "f"),
+                                                   ("log", ["t2"])]))
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    lg = check(build, {"log": [], "flag": ""}, "invoke")
+    assert lg.value == {"log": ["t1", "t2"], "flag": "f"}
+
+
+def test_send_fanout_with_deferred_reducer():
+    def build(E):
+        g = E.StateGraph(MR)
+        g.add_node("work", lambda item: {"results": [item["topic"]]})
+        g.add_node("slow_path", lambda s: {"results": ["slow"]})
+        g.add_node("more", lambda s: {"results": ["more"]})
+        g.add_node("reduce", lambda s: {"results": [f"n={len(s['results'])}"]}, defer=True)
+        g.add_conditional_edges(E.START, lambda s: [E.Send("work", {"topic": t})
+                                                    for t in s["topics"]] + ["slow_path"])
+        g.add_edge("slow_path", "more")
+        g.add_edge("work", "reduce")
+        g.add_edge("more", "reduce")
+        return g.compile()
+
+    lg = check(build, TOPICS, "invoke")
+    assert lg.value["results"] == ["slow", "a", "bb", "ccc", "dddd", "more", "n=6"]
+    check(build, TOPICS, "stream", order="steps", stream_mode=["updates", "values"])
