@@ -285,6 +285,10 @@ def assert_same(lg: Outcome, sg: Outcome, order: str = "exact") -> None:
     elif order == "multiset":
         lv, sv = sorted(lv, key=_key), sorted(sv, key=_key)
     assert sv == lv, f"value mismatch\n  langgraph : {lv!r}\n  swiftgraph: {sv!r}"
+    # dict equality ignores insertion order, but users see it (printing, json.dumps, list(d))
+    assert repr(sv) == repr(lv), (
+        f"dict key order differs\n  langgraph : {lv!r}\n  swiftgraph: {sv!r}"
+    )
 
 
 def check(build, input, method="invoke", order="exact", **kwargs) -> Outcome:
