@@ -54,16 +54,39 @@ def send_only(E):
     return g.compile()
 
 
+def unused_node(E):
+    """'spare' is never routed to (the path_map leaves it out): LangGraph stays silent."""
+    g = E.StateGraph(S)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_node("b", lambda s: {"log": ["b"]})
+    g.add_node("spare", lambda s: {"log": ["spare"]})
+    g.add_edge(E.START, "a")
+    g.add_conditional_edges("a", lambda s: "go", {"go": "b", "stop": E.END})
+    return g.compile()
+
+
+def limit_only_loop(E):
+    """A loop with no route to END; it stops at the recursion limit."""
+    g = E.StateGraph(S)
+    g.add_node("inc", lambda s: {"n": s["n"] + 1})
+    g.add_edge(E.START, "inc")
+    g.add_edge("inc", "inc")
+    return g.compile()
+
+
 def recorded(E, build):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graph = build(E)
-        result = graph.invoke({"n": 1, "log": []})
+        try:
+            result = graph.invoke({"n": 1, "log": []}, {"recursion_limit": 5})
+        except Exception as e:  # noqa: BLE001
+            result = (type(e).__name__, str(e))
     return result, [(w.category.__name__, str(w.message)) for w in caught]
 
 
-@pytest.mark.parametrize("build", [command_router, command_exit_loop, send_only],
-                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("build", [command_router, command_exit_loop, send_only, unused_node,
+                                   limit_only_loop], ids=lambda f: f.__name__)
 def test_no_extra_warnings(build):
     lg_result, lg_warnings = recorded(LG, build)
     sg_result, sg_warnings = recorded(SG, build)
