@@ -169,26 +169,6 @@ def describe_error(e: BaseException) -> tuple:
     return (type(e).__name__, normalize(str(e)), bases, notes)
 
 
-def _collect_stream(it):
-    out = []
-    try:
-        for chunk in it:
-            out.append(chunk)
-    except Exception as e:  # noqa: BLE001
-        return out, e
-    return out, None
-
-
-async def _acollect_stream(ait):
-    out = []
-    try:
-        async for chunk in ait:
-            out.append(chunk)
-    except Exception as e:  # noqa: BLE001
-        return out, e
-    return out, None
-
-
 def run(E: Engine, build: Callable[[Engine], Any], input: Any, method: str = "invoke",
         **kwargs) -> Outcome:
     """Build the graph with engine ``E`` and run it with ``method``.
@@ -211,14 +191,18 @@ def run(E: Engine, build: Callable[[Engine], Any], input: Any, method: str = "in
             out.value = graph.batch(input, **kwargs)
         elif method == "abatch":
             out.value = asyncio.run(graph.abatch(input, **kwargs))
-        elif method == "stream":
-            out.value, err = _collect_stream(graph.stream(input, **kwargs))
-            if err is not None:
-                raise err
+        elif method == "stream":  # chunks received before an error are kept
+            out.value = []
+            for chunk in graph.stream(input, **kwargs):
+                out.value.append(chunk)
         elif method == "astream":
-            out.value, err = asyncio.run(_acollect_stream(graph.astream(input, **kwargs)))
-            if err is not None:
-                raise err
+            out.value = []
+
+            async def consume():
+                async for chunk in graph.astream(input, **kwargs):
+                    out.value.append(chunk)
+
+            asyncio.run(consume())
         else:
             raise ValueError(f"unknown method {method}")
     except Exception as e:  # noqa: BLE001
@@ -237,10 +221,6 @@ def run_both(build, input, method="invoke", **kwargs) -> tuple[Outcome, Outcome]
 
 
 # --------------------------------------------------------------------------- comparing
-def _key(x: Any) -> str:
-    return repr(x)
-
-
 def group_steps(chunks: list, mode: Any = None) -> list:
     """Split a (normalized) chunk list into supersteps and sort within each step.
 
@@ -271,7 +251,7 @@ def group_steps(chunks: list, mode: Any = None) -> list:
         elif isinstance(body, dict) and "result" in body and "error" in body:
             prev_result = True
         groups[-1].append(c)
-    return [sorted(g, key=_key) for g in groups if g]
+    return [sorted(g, key=repr) for g in groups if g]
 
 
 def assert_same(lg: Outcome, sg: Outcome, order: str = "exact") -> None:
@@ -283,7 +263,7 @@ def assert_same(lg: Outcome, sg: Outcome, order: str = "exact") -> None:
     if order == "steps":
         lv, sv = group_steps(lv), group_steps(sv)
     elif order == "multiset":
-        lv, sv = sorted(lv, key=_key), sorted(sv, key=_key)
+        lv, sv = sorted(lv, key=repr), sorted(sv, key=repr)
     assert sv == lv, f"value mismatch\n  langgraph : {lv!r}\n  swiftgraph: {sv!r}"
     # dict equality ignores insertion order, but users see it (printing, json.dumps, list(d))
     assert repr(sv) == repr(lv), (
