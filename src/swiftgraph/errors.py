@@ -16,6 +16,7 @@ from swiftgraph._internal.errors import (
     UnknownTargetError,
     create_error_message,
 )
+from swiftgraph._internal.builder import SwiftGraphWarning
 from swiftgraph._internal.writes import UnknownRouteKeyError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "NodeTimeoutError",
     "ParentCommand",
     "SwiftGraphError",
+    "SwiftGraphWarning",
     "TaskNotFound",
     "UnknownRouteKeyError",
     "UnknownTargetError",

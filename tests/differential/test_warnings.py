@@ -85,10 +85,23 @@ def recorded(E, build):
     return result, [(w.category.__name__, str(w.message)) for w in caught]
 
 
-@pytest.mark.parametrize("build", [command_router, command_exit_loop, send_only, unused_node,
-                                   limit_only_loop], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("build", [command_router, command_exit_loop, send_only, unused_node],
+                         ids=lambda f: f.__name__)
 def test_no_extra_warnings(build):
     lg_result, lg_warnings = recorded(LG, build)
     sg_result, sg_warnings = recorded(SG, build)
     assert sg_result == lg_result
     assert sg_warnings == lg_warnings
+
+
+def test_loop_without_exit_warns_on_swiftgraph_only():
+    """Deliberate difference (issue 2 asks for it): a static loop that can only stop at
+    the recursion limit gets a SwiftGraphWarning at compile time; LangGraph is silent.
+    Suites running with -W error can filter the one category."""
+    from swiftgraph.errors import SwiftGraphWarning
+
+    lg_result, lg_warnings = recorded(LG, limit_only_loop)
+    sg_result, sg_warnings = recorded(SG, limit_only_loop)
+    assert sg_result == lg_result and lg_warnings == []
+    assert [cat for cat, _ in sg_warnings] == [SwiftGraphWarning.__name__]
+    assert "'inc'" in sg_warnings[0][1] and "recursion limit" in sg_warnings[0][1]

@@ -48,7 +48,7 @@ def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
     try:
         if task.node.call_args:
             args, kw = task.input
-            return fn.fn(*args, **kw)
+            return fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw)
         return fn.fn(task.input, **kwargs) if kwargs else fn.fn(task.input)
     finally:
         CURRENT_TASK.reset(token)
@@ -61,7 +61,7 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
         try:
             if task.node.call_args:
                 args, kw = task.input
-                return await fn.fn(*args, **kw)
+                return await (fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw))
             if kwargs:
                 return await fn.fn(task.input, **kwargs)
             return await fn.fn(task.input)

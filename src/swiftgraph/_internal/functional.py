@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .callables import UserFn
+from .callables import INJECTABLE, UserFn
 from .channels import LastValue
 from .compiled_types import CNode, CompiledGraph, Task
 from .constants import PUSH, START
@@ -221,7 +221,7 @@ class entrypoint:
         from .compiled_func import EntrypointGraph
 
         fn = UserFn(func)
-        if fn.n_positional != 1:
+        if fn.n_positional < 1 or _required_positional(func) > 1:
             raise GraphDefinitionError(
                 f"@entrypoint function '{fn.name}' must take exactly one positional input "
                 f"(it takes {fn.n_positional}). Pass several values as one dict or "
@@ -258,6 +258,21 @@ class entrypoint:
             functional=True,
         )
         return EntrypointGraph(func, graph, self)
+
+
+def _required_positional(func: Any) -> int:
+    import inspect
+
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    return sum(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.default is p.empty
+        and p.name not in INJECTABLE
+        for p in params
+    )
 
 
 def _is_checkpointer(obj: Any) -> bool:

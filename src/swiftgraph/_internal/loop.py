@@ -237,6 +237,8 @@ class Run:
                 result = await self.call_body(task)
             graph = self.graph
             if node.returns:
+                while self.open_calls:  # LangGraph lets task calls nobody awaited finish
+                    await asyncio.gather(*list(self.open_calls), return_exceptions=True)
                 writes = _return_writes(result)
                 result = writes[0][1]
             else:
@@ -308,6 +310,8 @@ class Run:
                 record.error = repr(exc)
             if debug and not isinstance(exc, asyncio.CancelledError):
                 self._emit_task_result(task, exc)
+            if isinstance(exc, Exception):
+                exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
             raise
         finally:
             self.open_calls.discard(current)  # type: ignore[arg-type]

@@ -80,6 +80,8 @@ def _successors(builder: StateGraph) -> dict[str, set[str]] | None:
             succ.setdefault(start, set()).update(branch.ends.values())
     for name, spec in builder.nodes.items():
         succ[name].update(spec.ends.values() if isinstance(spec.ends, dict) else spec.ends)
+    if any(not succ[name] for name in builder.nodes):
+        return None  # a node with no declared route may be a Command router: can't tell
     return succ
 
 
