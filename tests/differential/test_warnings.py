@@ -10,7 +10,7 @@ from typing import Annotated, TypedDict
 
 import pytest
 
-from conftest import LG, SG
+from conftest import LG, SG, divergence
 
 
 class S(TypedDict):
@@ -94,6 +94,7 @@ def test_no_extra_warnings(build):
     assert sg_warnings == lg_warnings
 
 
+@divergence
 def test_loop_without_exit_warns_on_swiftgraph_only():
     """Deliberate difference (issue 2 asks for it): a static loop that can only stop at
     the recursion limit gets a SwiftGraphWarning at compile time; LangGraph is silent.
