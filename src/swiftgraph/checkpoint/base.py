@@ -1,0 +1,175 @@
+"""The checkpointer contract: a saver stores opaque records; the engine does the rest.
+
+A saver is storage, not logic. It keeps two kinds of rows per thread and namespace:
+
+* **checkpoints** (:class:`CheckpointRecord`): one per superstep boundary, with the
+  engine's payload as bytes. A record is either a *snapshot* (every channel's value) or
+  a *delta* (what the step changed: the writes applied to reducer keys, new values of
+  plain keys). Deltas are why a long run appending to a list stores O(steps) items,
+  not O(steps²): the engine rebuilds any checkpoint from the nearest snapshot before it
+  plus the deltas after, and takes a new snapshot only once the deltas since the last
+  one outweigh it.
+* **pending writes** (:class:`PendingWrite`): what each task of the step *after* a
+  checkpoint wrote, saved as each task finishes, so a step interrupted by a crash, an
+  error or ``interrupt()`` resumes without rerunning the tasks that had finished.
+
+Payloads are bytes produced by :class:`swiftgraph._internal.serde.Serializer`
+(tagged JSON; never pickle). A saver must never interpret them.
+
+Implementations: subclass :class:`BaseCheckpointSaver` and implement the six sync
+primitives; the async ones default to running the sync ones in a worker thread, and
+an async-native saver overrides them instead. Everything a user calls
+(``get_state``, ``get_state_history``, ``update_state``, resuming) goes through the
+compiled graph, which calls these primitives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from swiftgraph._internal.serde import Serializer
+
+
+@dataclass(slots=True)
+class CheckpointRecord:
+    """One checkpoint of one thread (and namespace: ``""`` for the root graph)."""
+
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    parent_id: str | None
+    step: int
+    created_at: str
+    metadata: dict[str, Any]
+    """JSON-safe: ``source`` ("input", "loop", "update", "fork"), ``step``, ``writes``."""
+    data: bytes
+    """The engine's payload (serialized); opaque to savers."""
+    snapshot: bool = False
+    """True when ``data`` holds every channel's value, not only this step's changes."""
+
+
+@dataclass(slots=True, order=True)
+class PendingWrite:
+    """One write by one task, saved before the step it belongs to is applied."""
+
+    task_path: str
+    """The engine's ordering key: writes are applied sorted by (task_path, idx)."""
+    task_id: str
+    idx: int
+    channel: str
+    value: bytes = field(compare=False)
+
+
+class BaseCheckpointSaver(ABC):
+    """Storage for checkpoints and pending writes. See the module docstring."""
+
+    serde: Serializer
+
+    def __init__(self, *, serde: Serializer | None = None) -> None:
+        self.serde = serde or Serializer()
+
+    # --- sync primitives: implement these ---------------------------------------------
+
+    @abstractmethod
+    def put(self, record: CheckpointRecord) -> None:
+        """Store a checkpoint. Ids are unique; storing the same id twice is an error."""
+
+    @abstractmethod
+    def put_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        """Store pending writes against a checkpoint; idempotent per (task_id, idx)."""
+
+    @abstractmethod
+    def get(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None) -> CheckpointRecord | None:
+        """A checkpoint by id, or the thread's latest (largest id) when ``checkpoint_id`` is None."""
+
+    @abstractmethod
+    def list(
+        self,
+        thread_id: str | None,
+        checkpoint_ns: str | None = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointRecord]:
+        """Checkpoints newest first; ``thread_id=None`` means every thread, ``checkpoint_ns=None`` every namespace."""
+
+    @abstractmethod
+    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+        """The pending writes saved against a checkpoint, sorted by (task_path, task_id, idx)."""
+
+    @abstractmethod
+    def delete_thread(self, thread_id: str) -> None:
+        """Forget a thread: its checkpoints and writes, in every namespace."""
+
+    def threads(self) -> list[str]:
+        """Every thread id with at least one checkpoint (for tools like the CLI)."""
+        return sorted({r.thread_id for r in self.list(None, None)})
+
+    # --- async primitives: override for an async-native saver ---------------------------
+
+    async def aput(self, record: CheckpointRecord) -> None:
+        await asyncio.to_thread(self.put, record)
+
+    async def aput_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        await asyncio.to_thread(self.put_writes, thread_id, checkpoint_ns, checkpoint_id, writes)
+
+    async def aget(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None) -> CheckpointRecord | None:
+        return await asyncio.to_thread(self.get, thread_id, checkpoint_ns, checkpoint_id)
+
+    async def alist(
+        self,
+        thread_id: str | None,
+        checkpoint_ns: str | None = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> list[CheckpointRecord]:
+        return await asyncio.to_thread(
+            lambda: list(self.list(thread_id, checkpoint_ns, before=before, limit=limit))
+        )
+
+    async def aget_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+        return await asyncio.to_thread(self.get_writes, thread_id, checkpoint_ns, checkpoint_id)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def athreads(self) -> list[str]:
+        return await asyncio.to_thread(self.threads)
+
+
+_id_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def new_checkpoint_id() -> str:
+    """A UUID-shaped id that sorts in creation order (time first, like UUIDv7), so
+    "latest" is "largest id" in every saver, whatever its storage."""
+    global _last_ms, _counter
+    with _id_lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last_ms:
+            ms = _last_ms
+            _counter += 1
+        else:
+            _last_ms, _counter = ms, 0
+        counter = _counter
+    rand = int.from_bytes(os.urandom(8), "big")
+    value = (ms << 80) | ((counter & 0xFFFFFFFF) << 48) | (rand & 0xFFFFFFFFFFFF)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+__all__ = ["BaseCheckpointSaver", "CheckpointRecord", "PendingWrite", "new_checkpoint_id"]

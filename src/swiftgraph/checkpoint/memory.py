@@ -1,0 +1,80 @@
+"""``InMemorySaver``: checkpoints in a dict, for tests and short-lived processes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+
+
+class InMemorySaver(BaseCheckpointSaver):
+    """Keeps every checkpoint in process memory; nothing survives the process."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lock = threading.Lock()
+        # (thread_id, ns) -> {checkpoint_id: record}
+        self.storage: dict[tuple[str, str], dict[str, CheckpointRecord]] = {}
+        # (thread_id, ns, checkpoint_id) -> {(task_id, idx): write}
+        self.writes: dict[tuple[str, str, str], dict[tuple[str, int], PendingWrite]] = {}
+
+    def put(self, record: CheckpointRecord) -> None:
+        with self._lock:
+            rows = self.storage.setdefault((record.thread_id, record.checkpoint_ns), {})
+            if record.checkpoint_id in rows:
+                raise ValueError(f"checkpoint {record.checkpoint_id} already stored")
+            rows[record.checkpoint_id] = record
+
+    def put_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        with self._lock:
+            bucket = self.writes.setdefault((thread_id, checkpoint_ns, checkpoint_id), {})
+            for w in writes:
+                bucket.setdefault((w.task_id, w.idx), w)
+
+    def get(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None) -> CheckpointRecord | None:
+        with self._lock:
+            rows = self.storage.get((thread_id, checkpoint_ns))
+            if not rows:
+                return None
+            if checkpoint_id is None:
+                return rows[max(rows)]
+            return rows.get(checkpoint_id)
+
+    def list(
+        self,
+        thread_id: str | None,
+        checkpoint_ns: str | None = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointRecord]:
+        with self._lock:
+            found = [
+                r
+                for (tid, ns), rows in self.storage.items()
+                if (thread_id is None or tid == thread_id) and (checkpoint_ns is None or ns == checkpoint_ns)
+                for r in rows.values()
+                if before is None or r.checkpoint_id < before
+            ]
+        found.sort(key=lambda r: r.checkpoint_id, reverse=True)
+        return iter(found[:limit] if limit is not None else found)
+
+    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+        with self._lock:
+            return sorted(self.writes.get((thread_id, checkpoint_ns, checkpoint_id), {}).values())
+
+    def delete_thread(self, thread_id: str) -> None:
+        with self._lock:
+            for key in [k for k in self.storage if k[0] == thread_id]:
+                del self.storage[key]
+            for key in [k for k in self.writes if k[0] == thread_id]:
+                del self.writes[key]
+
+
+MemorySaver = InMemorySaver
+
+__all__ = ["InMemorySaver", "MemorySaver"]
