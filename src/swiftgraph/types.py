@@ -16,6 +16,8 @@ from swiftgraph._internal.types import (
     StreamWriter,
 )
 
+from swiftgraph._internal.interrupts import interrupt
+
 __all__ = [
     "All",
     "CachePolicy",
@@ -30,4 +32,5 @@ __all__ = [
     "StateSnapshot",
     "StreamMode",
     "StreamWriter",
+    "interrupt",
 ]

@@ -2,12 +2,7 @@
 threads, resuming after a failure; swiftgraph vs LangGraph.
 
 LangGraph side: ``langgraph.checkpoint.memory.InMemorySaver``; swiftgraph side:
-``swiftgraph.checkpoint.memory.InMemorySaver``.  Entrypoints don't use checkpointers in
-swiftgraph yet (README "Not yet"), so these tests fail until the durability work lands.
-They are never skipped: they run every time, marked strict-xfail (``@durability``,
-issue 4), so each reports XFAIL now and turns into a failure (XPASS) as soon as it
-passes, which is the signal to drop its marker.
-
+``swiftgraph.checkpoint.memory.InMemorySaver``.  
 Each test drives a whole multi-call scenario inside ``build(E)`` and returns a
 transcript; the harness (``method="build"``) compares the transcripts of both engines,
 or the first error either engine raised.
@@ -19,16 +14,8 @@ import asyncio
 import importlib
 
 import pytest
-from conftest import SELFTEST, check, normalize, run_both
+from conftest import check, normalize, run_both
 
-# Strict: the day a test passes on swiftgraph its marker must go.  Not applied in
-# SWIFTGRAPH_DIFF_SELFTEST mode, where both sides are LangGraph and every test passes.
-durability = pytest.mark.xfail(
-    not SELFTEST,
-    strict=True,
-    reason="durability (issue 4): InMemorySaver exists, but entrypoints don't use a "
-    "checkpointer yet (previous, final(save=...), threads, get_state, resume)",
-)
 
 
 def F(E):
@@ -103,7 +90,6 @@ def async_accumulator(E):
 
 
 # --------------------------------------------------------------------------- tests
-@durability
 def test_previous_is_last_return_value():
     def scenario(E):
         wf = counter(E)
@@ -115,7 +101,6 @@ def test_previous_is_last_return_value():
     assert lg.value[0][1]["seen_previous"] is None
 
 
-@durability
 def test_final_value_returned_and_save_becomes_previous():
     def scenario(E):
         wf = accumulator_with_final(E)
@@ -126,7 +111,6 @@ def test_final_value_returned_and_save_becomes_previous():
     assert lg.value == [("ok", "1"), ("ok", "1+2"), ("ok", "1+2+3")]
 
 
-@durability
 def test_threads_are_isolated():
     def scenario(E):
         wf = accumulator_with_final(E)
@@ -142,7 +126,6 @@ def test_threads_are_isolated():
     assert [r[1] for r in lg.value] == ["1", "10", "1+2", "10+20", "3"]
 
 
-@durability
 def test_async_previous_and_final():
     def scenario(E):
         wf = async_accumulator(E)
@@ -163,7 +146,6 @@ def test_async_previous_and_final():
     assert lg.value[-1] == ("ok", {"n": 3, "before": 2, "prev": ["a", "b"]})
 
 
-@durability
 @pytest.mark.parametrize("mode", ["updates", "values", ["updates", "values", "custom"], "tasks"],
                          ids=["updates", "values", "multi", "tasks"])
 def test_streams_with_checkpointer(mode):
@@ -179,7 +161,6 @@ def test_streams_with_checkpointer(mode):
         assert lg.value == [["1"], ["1+2"]]
 
 
-@durability
 def test_checkpoints_stream():
     def scenario(E):
         wf = accumulator_with_final(E)
@@ -190,7 +171,6 @@ def test_checkpoints_stream():
     check(scenario, None, "build")
 
 
-@durability
 def test_get_state_after_runs():
     def scenario(E):
         wf = accumulator_with_final(E)
@@ -212,7 +192,6 @@ def test_get_state_after_runs():
     assert lg.value["values"] == "1+2"
 
 
-@durability
 def test_batch_on_separate_threads():
     def scenario(E):
         wf = accumulator_with_final(E)
@@ -225,7 +204,6 @@ def test_batch_on_separate_threads():
     assert lg.value == [["1", "10"], ["1+2", "10+20"]]
 
 
-@durability
 def test_resume_after_failure_replays_finished_tasks():
     """A run fails in its second task; invoking the thread again with None resumes it:
     the first task's saved result is reused, not recomputed."""
@@ -264,7 +242,6 @@ def test_resume_after_failure_replays_finished_tasks():
     assert lg.value[3] == [("flaky", 5)]
 
 
-@durability
 def test_missing_thread_id_is_refused():
     def scenario(E):
         wf = counter(E)
@@ -274,7 +251,6 @@ def test_missing_thread_id_is_refused():
     assert lg.value[:2] == ("raised", "ValueError")
 
 
-@durability
 def test_previous_ignored_without_checkpointer_but_set_with_one():
     def scenario(E):
         f = F(E)

@@ -92,13 +92,14 @@ def apply_writes(
     live_triggers: set[str],
     deferred: set[str],
     output_keys: frozenset[str],
+    record: dict[str, list[Any]] | None = None,
 ) -> tuple[set[str], list[Send], bool]:
     """Apply one superstep's writes; return (channels now updated, sends, output touched).
 
     ``values`` mirrors the state channels' values and is kept in step here;
     ``live_triggers`` holds the edge triggers that carry a value (they expire after
     one step); ``deferred`` holds after-finish triggers waiting for the graph to
-    go quiet."""
+    go quiet. ``record``, when given, receives the state-key writes (for checkpoints)."""
     if len(tasks) > 1:
         tasks = sorted(tasks, key=Task.sort_key)
     # triggers that started these tasks are spent
@@ -125,6 +126,10 @@ def apply_writes(
                 bucket.append(value)
     updated: set[str] = set()
     state_keys = graph.state_key_set
+    if record is not None:
+        for chan, vals in by_channel.items():
+            if chan in state_keys:
+                record[chan] = vals
     for chan, vals in by_channel.items():
         ch = channels.get(chan)
         if ch is None:

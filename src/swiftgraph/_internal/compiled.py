@@ -18,13 +18,14 @@ from typing import Any, Generic, TypeVar
 from . import syncbridge
 from .builder import StateGraph
 from .callables import UserFn
-from .channels import Channel, EphemeralValue, LastValueAfterFinish, NamedBarrierValue, NamedBarrierValueAfterFinish
+from .channels import BinaryOperatorAggregate, Channel, EphemeralValue, LastValueAfterFinish, NamedBarrierValue, NamedBarrierValueAfterFinish
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, START, branch_channel, join_channel
 from .context import CURRENT_TASK
 from .errors import GraphDefinitionError
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
+from .state_api import StateAPI
 from .timeline import Timeline
 
 StateT = TypeVar("StateT")
@@ -140,6 +141,10 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         output_key_set=frozenset(output_keys),
         output_mapper=output_mapper,
         warn_dropped_keys=bool(options.pop("warn_dropped_keys", False)),
+        reducer_keys=frozenset(
+            k for k in state_keys if isinstance(channels[k], BinaryOperatorAggregate)
+        ),
+        barrier_channels=tuple(k for k, ch in channels.items() if isinstance(ch, NamedBarrierValue)),
     )
     return CompiledStateGraph(builder, graph, **options)
 
@@ -159,7 +164,7 @@ def _merge_config(*configs: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
+class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
     """A compiled ``StateGraph``: call ``invoke``/``ainvoke``/``stream``/``astream``.
 
     It holds no per-run state, so one instance serves many concurrent runs; it can
@@ -227,6 +232,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         subgraphs: bool = False,
         sync: bool,
         out_keys: tuple[str, ...] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> Run:
         config = _merge_config(self.config, config) if (self.config or config) else {}
         runtime = None
@@ -250,10 +256,25 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             runtime=runtime, timeline=timeline, out_keys=out_keys,
         )
         self._last_timeline = timeline
+        if self.checkpointer and not ns:
+            from .persistence import Checkpointing
+
+            opts = options or {}
+            run.cp = Checkpointing(
+                self.checkpointer,
+                _thread_id(config),
+                config.get("configurable", {}).get("checkpoint_ns", ""),
+                opts.get("durability") or "async",
+            )
+            run.step_writes = {}
+            run.interrupt_before = _nodes(opts.get("interrupt_before"), self.interrupt_before_nodes)
+            run.interrupt_after = _nodes(opts.get("interrupt_after"), self.interrupt_after_nodes)
         return run
 
-    async def _arun(self, input: Any, config: Any, context: Any, sync: bool) -> Any:
-        return await self._new_run(config, context, sync=sync).execute(input)
+    async def _arun(
+        self, input: Any, config: Any, context: Any, sync: bool, options: dict[str, Any] | None = None
+    ) -> Any:
+        return await self._new_run(config, context, sync=sync, options=options).execute(input)
 
     def invoke(
         self,
@@ -269,9 +290,9 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         """Run the graph to the end and return its final state (sync)."""
         if stream_mode != "values" or output_keys is not None or version != "v1":
             return syncbridge.run_sync(
-                lambda: self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, True)
+                lambda: self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, True, kwargs)
             )
-        return syncbridge.run_sync(lambda: self._arun(input, config, context, True))
+        return syncbridge.run_sync(lambda: self._arun(input, config, context, True, kwargs))
 
     async def ainvoke(
         self,
@@ -286,14 +307,15 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
     ) -> Any:
         """Run the graph to the end and return its final state (async)."""
         if stream_mode != "values" or output_keys is not None or version != "v1":
-            return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, False)
-        return await self._arun(input, config, context, False)
+            return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, False, kwargs)
+        return await self._arun(input, config, context, False, kwargs)
 
     async def _ainvoke_streamed(
-        self, input: Any, config: Any, context: Any, stream_mode: str, output_keys: Any, version: str, sync: bool
+        self, input: Any, config: Any, context: Any, stream_mode: str, output_keys: Any, version: str,
+        sync: bool, options: dict[str, Any] | None = None,
     ) -> Any:
         keys = self.graph.output_keys if output_keys is None else output_keys
-        stream = self._astream(input, config, context, stream_mode, keys, False, sync, "v1")
+        stream = self._astream(input, config, context, stream_mode, keys, False, sync, "v1", options)
         if stream_mode == "values":
             latest = None
             async for chunk in stream:
@@ -323,7 +345,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         """Run the graph, yielding chunks as they happen (sync)."""
         mode = stream_mode if stream_mode is not None else self.stream_mode
         return syncbridge.iterate_sync(
-            lambda: self._astream(input, config, context, mode, output_keys, subgraphs, True, version)
+            lambda: self._astream(input, config, context, mode, output_keys, subgraphs, True, version, kwargs)
         )
 
     def astream(
@@ -340,7 +362,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
     ) -> AsyncIterator[Any]:
         """Run the graph, yielding chunks as they happen (async)."""
         mode = stream_mode if stream_mode is not None else self.stream_mode
-        return self._astream(input, config, context, mode, output_keys, subgraphs, False, version)
+        return self._astream(input, config, context, mode, output_keys, subgraphs, False, version, kwargs)
 
     async def _astream(
         self,
@@ -352,6 +374,7 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         subgraphs: bool,
         sync: bool,
         version: str = "v1",
+        options: dict[str, Any] | None = None,
     ) -> AsyncIterator[Any]:
         single = isinstance(stream_mode, str)
         modes = frozenset([stream_mode] if single else stream_mode)
@@ -382,7 +405,8 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         else:
             out_keys = tuple(output_keys)
         run = self._new_run(
-            config, context, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync, out_keys=out_keys
+            config, context, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync, out_keys=out_keys,
+            options=options,
         )
         driver = loop.create_task(run.execute(input))
         driver.add_done_callback(lambda _: wake())
@@ -455,6 +479,24 @@ class CompiledStateGraph(Generic[StateT, ContextT, InputT, OutputT]):
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.graph.node_names)}>"
+
+
+def _thread_id(config: dict[str, Any]) -> str:
+    conf = config.get("configurable") or {}
+    thread_id = conf.get("thread_id")
+    if thread_id is None:
+        raise ValueError(
+            "Checkpointer requires one or more of the following 'configurable' keys: "
+            "thread_id, checkpoint_ns, checkpoint_id"
+        )
+    return str(thread_id)
+
+
+def _nodes(per_call: Any, compiled: Any) -> Any:
+    chosen = per_call if per_call is not None else compiled
+    if chosen == "*":
+        return "*"
+    return frozenset(chosen or ())
 
 
 def _coerce_context(schema: Any, context: Any) -> Any:

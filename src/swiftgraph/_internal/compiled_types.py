@@ -67,6 +67,8 @@ class CompiledGraph:
     output_key_set: frozenset[str]
     output_mapper: Any = None
     warn_dropped_keys: bool = False
+    reducer_keys: frozenset[str] = frozenset()  # state keys merged by a reducer
+    barrier_channels: tuple[str, ...] = ()  # join barriers (may hold partial state)
     functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -85,6 +87,9 @@ class Task:
         "_id",
         "run",
         "record",
+        "base",
+        "done",
+        "interrupt_idx",
     )
 
     def __init__(
@@ -100,6 +105,9 @@ class Task:
         self._id: str | None = None
         self.run: Any = None
         self.record: Any = None
+        self.base = ""  # the checkpoint (or run) the task's step started from
+        self.done = False  # its writes are known (ran, or restored from pending writes)
+        self.interrupt_idx = 0  # interrupt() calls made so far in this execution
 
     @property
     def name(self) -> str:
@@ -117,7 +125,8 @@ class Task:
     def id(self) -> str:
         """A stable id: the same run, step and path give the same id (for replay)."""
         if self._id is None:
-            seed = f"{self.run.run_key if self.run else ''}|{self.step}|{self.kind}|{self.key}"
+            base = self.base or (self.run.run_key if self.run is not None else "")
+            seed = f"{base}|{self.step}|{self.kind}|{self.key}"
             h = hashlib.blake2b(seed.encode(), digest_size=16).hexdigest()
             self._id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
         return self._id

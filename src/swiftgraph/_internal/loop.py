@@ -18,11 +18,12 @@ from typing import Any
 from . import executor as _executor
 from .algo import apply_writes, plan
 from .compiled_types import CompiledGraph, Task
-from .constants import END, MISSING, PULL, START
+from .constants import END, INTERRUPT, MISSING, PULL, START
 from .context import CURRENT_TASK
 from .errors import (
     EmptyInputError,
     ErrorCode,
+    GraphInterrupt,
     GraphRecursionError,
     ParentCommand,
     create_error_message,
@@ -67,6 +68,15 @@ class Run:
         "calls",
         "open_calls",
         "previous",
+        "cp",
+        "step_writes",
+        "unsaved",
+        "interrupts",
+        "interrupt_before",
+        "interrupt_after",
+        "resumes",
+        "saved",
+        "pending_resume",
     )
 
     def __init__(
@@ -102,6 +112,15 @@ class Run:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.calls: dict[Any, int] = {}  # Functional API: calls made so far, per caller
         self.open_calls: set[asyncio.Task[Any]] = set()
+        self.cp: Any = None  # persistence.Checkpointing when the run is checkpointed
+        self.step_writes: dict[str, list[Any]] | None = None
+        self.unsaved: list[Any] = []
+        self.interrupts: list[Any] = []
+        self.interrupt_before: Any = ()
+        self.interrupt_after: Any = ()
+        self.resumes: dict[str, list[Any]] = {}
+        self.saved: dict[str, list[tuple[str, Any]]] = {}
+        self.pending_resume: list[tuple[str, list[Any]]] = []
         self.previous: Any = None
         self.run_key = str(config.get("run_id") or uuid.uuid4())
         self.runtime = runtime
@@ -131,43 +150,164 @@ class Run:
     # --- the loop --------------------------------------------------------------------
 
     async def execute(self, input: Any) -> Any:
-        """Run to completion and return the output (None if no step wrote an output key)."""
+        """Run until no task is left (or an interrupt) and return the output: the
+        output keys' values, ``None`` if no step wrote one, plus ``__interrupt__``."""
         if self.recursion_limit < 1:
             raise ValueError("recursion_limit must be at least 1")
-        if input is None:
-            raise EmptyInputError("Received no input for __start__")
         self.loop = asyncio.get_running_loop()
         if self.timeline is not None:
             self.timeline.start = time.perf_counter()
-        if isinstance(input, Command):
-            raise NotImplementedError("Command(resume=...) needs a checkpointer")
-        start = self.graph.nodes[START]
-        tasks = [Task(start, PULL, START, input, (START,), 0)]
-        stop = self.step + self.recursion_limit
-        while tasks:
-            await self.run_step(tasks)
-            updated, sends, touched = apply_writes(
-                self.graph, self.channels, tasks, self.values, self.live_triggers,
-                self.deferred, self.out_key_set,
-            )
-            if touched:
-                self.output_touched = True
-                if "values" in self.modes:
-                    self.emit("values", self.read_output())
-            self.step += 1
-            if self.step > stop:  # LangGraph checks before planning, so a finished run can trip it
-                raise GraphRecursionError(
-                    create_error_message(
-                        message=f"Recursion limit of {self.recursion_limit} reached without "
-                        "hitting a stop condition. You can increase the limit by setting the "
-                        "`recursion_limit` config key.",
-                        error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
-                    )
+        cp = self.cp
+        try:
+            tasks, resumed = await self._begin(input)
+            stop = self.step + self.recursion_limit
+            while tasks:
+                if self._breakpoint(tasks, "before", skip=resumed):
+                    break
+                resumed = False
+                await self.run_step(tasks)
+                if self.interrupts:
+                    self._show_interrupted(tasks)
+                    break
+                updated, sends, touched = apply_writes(
+                    self.graph, self.channels, tasks, self.values, self.live_triggers,
+                    self.deferred, self.out_key_set, self.step_writes,
                 )
-            tasks = plan(self.graph, self.channels, updated, sends, self.values, self.step) if (updated or sends) else []
-        if self.timeline is not None:
-            self.timeline.end = time.perf_counter()
-        return self.read_output() if self.output_touched else None
+                if touched:
+                    self.output_touched = True
+                    if "values" in self.modes:
+                        self.emit("values", self.read_output())
+                if cp is not None:
+                    await self._save("loop", self.step, sends, ran=sorted({t.name for t in tasks}))
+                self.step += 1
+                if self._breakpoint(tasks, "after"):
+                    break
+                if self.step > stop:  # LangGraph checks before planning: a finished run can trip it
+                    raise GraphRecursionError(
+                        create_error_message(
+                            message=f"Recursion limit of {self.recursion_limit} reached without "
+                            "hitting a stop condition. You can increase the limit by setting the "
+                            "`recursion_limit` config key.",
+                            error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+                        )
+                    )
+                tasks = self._plan(updated, sends) if (updated or sends) else []
+                if cp is not None:
+                    self._emit_checkpoint(tasks)
+        finally:
+            if cp is not None:
+                await cp.finish(self, self.unsaved)
+            if self.timeline is not None:
+                self.timeline.end = time.perf_counter()
+        out = self.read_output() if self.output_touched else None
+        if self.interrupts:
+            out = dict(out or {}) if not isinstance(out, dict) else out
+            if isinstance(out, dict):
+                out[INTERRUPT] = list(self.interrupts)
+        return out
+
+    def _plan(self, updated: Any, sends: list[Any]) -> list[Task]:
+        tasks = plan(self.graph, self.channels, updated, sends, self.values, self.step)
+        if self.cp is not None and self.cp.current is not None:
+            self.run_key = self.cp.current.checkpoint_id
+        return tasks
+
+    async def _begin(self, input: Any) -> tuple[list[Task], bool]:
+        """The first step's tasks: START with the input, or the tasks pending at the
+        restored checkpoint (``None`` or ``Command(resume=...)`` as input)."""
+        from .persistence import resume_plan, restore_into
+
+        restored = None
+        if self.cp is not None:
+            restored = await self.cp.load(self.config.get("configurable", {}).get("checkpoint_id"))
+            if restored is not None:
+                restore_into(self, restored)
+        start = self.graph.nodes[START]
+        if input is None or (isinstance(input, Command) and input.resume is not None and input.update is None and not input.goto):
+            if restored is None:
+                raise EmptyInputError("Received no input for __start__")
+            tasks = resume_plan(self, restored, input)
+            for tid, values in self.pending_resume:
+                await self.cp.save_resume(self.run_key, tid, values)
+            return tasks, True
+        if self.cp is not None:
+            self.step = restored.record.step + 1 if restored is not None else -1
+            await self._save("input", self.step, [], start=input)
+            self.step += 1
+            self.run_key = self.cp.current.checkpoint_id  # type: ignore[union-attr]
+        tasks = [Task(start, PULL, START, input, (START,), self.step)]
+        if self.cp is not None:
+            self._emit_checkpoint(tasks)
+        return tasks, False
+
+    def _emit_checkpoint(self, tasks: list[Task]) -> None:
+        """The ``checkpoints`` stream (and ``debug``'s checkpoint events): the saved
+        checkpoint with the tasks it leads to, as LangGraph shapes it."""
+        modes = self.modes
+        if not modes or ("checkpoints" not in modes and "debug" not in modes):
+            return
+        record = self.cp.current  # type: ignore[union-attr]
+        key = self.run_key
+        for task in tasks:
+            task.run, task.base = self, key
+
+        def conf(cid: str | None) -> dict[str, Any] | None:
+            if cid is None:
+                return None
+            return {"configurable": {"checkpoint_ns": record.checkpoint_ns,
+                                     "thread_id": record.thread_id, "checkpoint_id": cid}}
+
+        payload = {
+            "config": conf(record.checkpoint_id),
+            "parent_config": conf(record.parent_id),
+            "values": self.read_output(),
+            "metadata": dict(record.metadata),
+            "next": [t.name for t in tasks],
+            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
+        }
+        self.emit("checkpoints", payload)
+        if "debug" in modes:
+            from datetime import datetime, timezone
+
+            self.emit("debug", {"step": record.step, "timestamp": datetime.now(timezone.utc).isoformat(),
+                                "type": "checkpoint", "payload": payload})
+
+    async def _save(self, source: str, step: int, sends: list[Any], **kw: Any) -> None:
+        cp = self.cp
+        record = cp.make_record(  # type: ignore[union-attr]
+            self, source=source, step=step, by_channel=self.step_writes if source == "loop" else None,
+            sends=sends, **kw,
+        )
+        self.step_writes.clear()
+        if cp.durability == "exit":  # type: ignore[union-attr]
+            self.unsaved.append(record)
+        else:
+            await cp.save(record)  # type: ignore[union-attr]
+
+    def _breakpoint(self, tasks: list[Task], when: str, skip: bool = False) -> bool:
+        names = self.interrupt_before if when == "before" else self.interrupt_after
+        if not names or skip or self.cp is None:
+            return False
+        hit = any(t.node.name in names or names == "*" for t in tasks if not t.node.hidden)
+        return hit
+
+    def _show_interrupted(self, tasks: list[Task]) -> None:
+        """A step cut short by ``interrupt()``: the checkpoint keeps it pending; the
+        caller sees the state with the finished tasks' writes, plus the interrupts."""
+        done = [t for t in tasks if t.done]
+        if done:
+            _, _, touched = apply_writes(
+                self.graph, self.channels, done, self.values, set(), set(), self.out_key_set, None
+            )
+            self.output_touched = self.output_touched or touched
+        self.output_touched = True
+        if "updates" in self.modes:
+            self.emit("updates", {INTERRUPT: tuple(self.interrupts)})
+        if "values" in self.modes:
+            out = self.read_output()
+            if isinstance(out, dict):
+                out = {**out, INTERRUPT: tuple(self.interrupts)}
+            self.emit("values", out)
 
     def finish_timeline(self) -> None:
         if self.timeline is not None:
@@ -175,6 +315,14 @@ class Run:
 
     async def run_step(self, tasks: list[Task]) -> None:
         """Run one superstep's tasks concurrently; the first failure cancels the rest."""
+        key = self.run_key
+        for task in tasks:
+            task.run = self
+            task.base = key
+        if self.saved:
+            tasks = [t for t in tasks if not t.done]
+            if not tasks:
+                return
         if self.modes and ("tasks" in self.modes or "debug" in self.modes):
             for task in tasks:
                 task.run = self
@@ -252,7 +400,19 @@ class Run:
                     out = await out
                 writes.extend(route(graph, node, branch, out))
             task.writes = writes
+            task.done = True
+        except GraphInterrupt as exc:
+            if record is not None:
+                record.end = time.perf_counter()
+                record.outcome = "interrupted"
+            if node.returns and self.open_calls:
+                for call in list(self.open_calls):
+                    call.cancel()
+            await self._interrupted(task, exc)
+            return
         except BaseException as exc:
+            if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
+                await self.cp.save_writes(task.base, task, [("__error__", repr(exc))])
             if node.returns and self.open_calls:
                 # the entrypoint failed: the task calls it started are now orphans
                 for call in list(self.open_calls):
@@ -272,6 +432,8 @@ class Run:
         if record is not None:
             record.end = time.perf_counter()
             record.outcome = "ok"
+        if self.cp is not None and not node.hidden:
+            await self.cp.save_writes(task.base, task, writes)
         if self.modes and not node.hidden:
             if "updates" in self.modes:
                 chunk = result if node.returns else self._update_chunk(writes)
@@ -291,6 +453,14 @@ class Run:
             record.parent = task.record
             task.record = record
             self.timeline.tasks.append(record)
+        saved = self.saved.get(task.id) if self.saved else None
+        if saved is not None:
+            for chan, value in saved:
+                if chan == "__return__":  # finished before the run was cut short: replay
+                    if record is not None:
+                        record.end = record.start
+                        record.outcome = "cached"
+                    return value
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)
         if debug:
             self._emit_task_start(task)
@@ -303,6 +473,14 @@ class Run:
                     result = await self.call_body(task)
             else:
                 result = await self.call_body(task)
+        except GraphInterrupt as exc:
+            if record is not None:
+                record.end = time.perf_counter()
+                record.outcome = "interrupted"
+            if not getattr(exc, "recorded", False):
+                await self._interrupted(task, exc)
+                exc.recorded = True  # type: ignore[attr-defined]
+            raise
         except BaseException as exc:
             if record is not None:
                 record.end = time.perf_counter()
@@ -318,12 +496,25 @@ class Run:
         if record is not None:
             record.end = time.perf_counter()
             record.outcome = "ok"
+        if self.cp is not None:
+            await self.cp.save_writes(task.base, task, [("__return__", result)])
         if self.modes:
             if "updates" in self.modes:
                 self.emit("updates", {node.name: result})
             if debug:
                 self._emit_task_result(task, None, {"__return__": result})
         return result
+
+    async def _interrupted(self, task: Task, exc: GraphInterrupt) -> None:
+        """Record a task's ``interrupt()``: the run stops after this step, unapplied."""
+        interrupts = list(exc.args[0]) if exc.args else []
+        if getattr(exc, "recorded", False):
+            return
+        self.interrupts.extend(interrupts)
+        if self.cp is not None:
+            await self.cp.save_writes(
+                task.base, task, [("__interrupt__", [(i.id, i.value) for i in interrupts])]
+            )
 
     async def call_body(self, task: Task) -> Any:
         node = task.node

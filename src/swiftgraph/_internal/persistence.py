@@ -1,0 +1,523 @@
+"""Checkpointing a run: what is saved after each superstep, and how a run is restored.
+
+A checkpoint records the state *between* supersteps. Most are deltas: the values
+plain keys took in the step and the raw updates reducer keys received (a list that
+grows by one item per step is stored one item per step). A full snapshot is taken at
+the start of a thread and whenever the deltas since the last snapshot outweigh it, or
+after ``MAX_CHAIN`` deltas, so rebuilding any checkpoint replays a bounded chain and
+total storage stays proportional to the work done.
+
+While a step runs, each finished task's writes are saved against the checkpoint the
+step started from ("pending writes"); a step cut short by a crash, an error or
+``interrupt()`` resumes by rerunning only the tasks without saved writes. Task ids are
+derived from that checkpoint's id, so the same task gets the same id on resume.
+
+Everything goes through :class:`swiftgraph._internal.serde.Serializer`: nothing here
+uses pickle, and loading never imports or runs code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .constants import MISSING
+from .errors import SwiftGraphError
+from .serde import SerializationError, register
+from .types import Interrupt, Overwrite, Send
+
+if TYPE_CHECKING:
+    from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+
+    from .compiled_types import CompiledGraph, Task
+    from .loop import Run
+
+register(Overwrite, name="swiftgraph:Overwrite")
+
+MAX_CHAIN = 64
+"""Most deltas between two snapshots: bounds the work of rebuilding a checkpoint."""
+CACHE_SIZE = 128
+
+INTERRUPT = "__interrupt__"
+ERROR = "__error__"
+RETURN = "__return__"
+RESUME = "__resume__"
+PUSH_SENDS = "__pregel_push"
+
+
+class CheckpointError(SwiftGraphError):
+    """A checkpoint that can't be loaded or saved (missing thread id, corrupt data)."""
+
+
+@dataclass(slots=True)
+class Restored:
+    """A checkpoint rebuilt into channel states, plus what was pending after it."""
+
+    record: CheckpointRecord
+    state: dict[str, Any]  # state channel -> value
+    triggers: dict[str, Any]  # trigger channel -> channel.checkpoint()
+    sends: list[Send]
+    start: Any  # the input, for an "input" checkpoint
+    chain: int  # deltas since the last snapshot
+    delta_bytes: int
+    snap_bytes: int
+    writes: list[PendingWrite] = field(default_factory=list)
+    ran: list[str] | None = None  # the nodes whose writes made this checkpoint
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _cache(saver: Any) -> OrderedDict[tuple[str, str, str], Restored]:
+    cache = getattr(saver, "_swiftgraph_cache", None)
+    if cache is None:
+        cache = OrderedDict()
+        try:
+            saver._swiftgraph_cache = cache
+        except AttributeError:
+            pass
+    return cache
+
+
+def _remember(saver: Any, key: tuple[str, str, str], restored: Restored) -> None:
+    cache = _cache(saver)
+    cache[key] = restored
+    cache.move_to_end(key)
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def encode_sends(sends: list[Send]) -> list[list[Any]]:
+    return [[s.node, s.arg] for s in sends]
+
+
+def decode_sends(raw: list[list[Any]] | None) -> list[Send]:
+    return [Send(node, arg) for node, arg in raw or ()]
+
+
+class Checkpointing:
+    """The checkpoint side of one run: loading, saving, pending writes."""
+
+    def __init__(self, saver: BaseCheckpointSaver, thread_id: str, ns: str, durability: str) -> None:
+        self.saver = saver
+        self.serde = saver.serde
+        self.thread_id = thread_id
+        self.ns = ns
+        self.durability = durability
+        self.current: CheckpointRecord | None = None  # the last checkpoint of this run
+        self.chain = 0
+        self.delta_bytes = 0
+        self.snap_bytes = 0
+        self.background: asyncio.Task[Any] | None = None
+
+    # --- loading ---------------------------------------------------------------------
+
+    async def load(self, checkpoint_id: str | None) -> Restored | None:
+        return await load(self.saver, self.thread_id, self.ns, checkpoint_id, with_writes=True)
+
+    # --- saving ----------------------------------------------------------------------
+
+    def make_record(
+        self,
+        run: Run,
+        *,
+        source: str,
+        step: int,
+        by_channel: dict[str, list[Any]] | None,
+        sends: list[Send],
+        start: Any = MISSING,
+        metadata: dict[str, Any] | None = None,
+        ran: list[str] | None = None,
+    ) -> CheckpointRecord:
+        from swiftgraph.checkpoint.base import CheckpointRecord, new_checkpoint_id
+
+        graph = run.graph
+        snapshot = by_channel is None or self.current is None or self.chain >= MAX_CHAIN or (
+            self.delta_bytes >= self.snap_bytes
+        )
+        payload: dict[str, Any] = {"trig": trigger_states(run), "sends": encode_sends(sends)}
+        if start is not MISSING:
+            payload["start"] = start
+        if ran is not None:
+            payload["ran"] = ran
+        if snapshot:
+            payload["state"] = {
+                k: run.channels[k].checkpoint()
+                for k in graph.state_keys
+                if run.channels[k].checkpoint() is not MISSING
+            }
+        else:
+            state: dict[str, Any] = {}
+            delta: dict[str, list[Any]] = {}
+            for chan, vals in by_channel.items():  # type: ignore[union-attr]
+                if chan in graph.state_key_set:
+                    if chan in graph.reducer_keys:
+                        delta[chan] = vals
+                    else:
+                        state[chan] = run.channels[chan].checkpoint()
+            payload["state"] = state
+            payload["delta"] = delta
+        try:
+            data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
+        except SerializationError:
+            raise
+        if snapshot:
+            self.chain, self.delta_bytes, self.snap_bytes = 0, 0, len(data)
+        else:
+            self.chain += 1
+            self.delta_bytes += len(data)
+        meta = {"source": source, "step": step, "parents": {}}
+        if metadata:
+            meta.update(metadata)
+        user_meta = run.config.get("metadata")
+        if user_meta:
+            for k, v in user_meta.items():
+                meta.setdefault(k, v)
+        record = CheckpointRecord(
+            thread_id=self.thread_id,
+            checkpoint_ns=self.ns,
+            checkpoint_id=new_checkpoint_id(),
+            parent_id=self.current.checkpoint_id if self.current is not None else None,
+            step=step,
+            created_at=now_iso(),
+            metadata=_json_safe(meta),
+            data=data,
+            snapshot=snapshot,
+        )
+        self.current = record
+        # the next load of this checkpoint in this process needs no replay
+        _remember(
+            self.saver,
+            (self.thread_id, self.ns, record.checkpoint_id),
+            Restored(
+                record=record,
+                state={
+                    k: run.channels[k].checkpoint()
+                    for k in graph.state_keys
+                    if run.channels[k].checkpoint() is not MISSING
+                },
+                triggers=payload["trig"],
+                sends=list(sends),
+                start=start,
+                chain=self.chain,
+                delta_bytes=self.delta_bytes,
+                snap_bytes=self.snap_bytes,
+                ran=ran,
+            ),
+        )
+        return record
+
+    async def save(self, record: CheckpointRecord) -> None:
+        """Persist per the durability mode: now ("sync"), in order in the background
+        ("async"), or not until the run ends ("exit", see :meth:`finish`)."""
+        if self.durability == "exit":
+            return
+        if self.durability == "sync":
+            await self.saver.aput(record)
+            return
+        await self._chain(self.saver.aput(record))
+
+    async def save_writes(self, base_id: str, task: Task, writes: list[tuple[str, Any]]) -> None:
+        from swiftgraph.checkpoint.base import PendingWrite
+
+        path = task_path(task)
+        rows = [
+            PendingWrite(path, task.id, i, chan, self.serde.dumps(value, where=f"a write to {chan!r} by task {task.name!r}"))
+            for i, (chan, value) in enumerate(writes)
+        ]
+        if not rows:
+            rows = [PendingWrite(path, task.id, 0, "__no_writes__", self.serde.dumps(None))]
+        if self.durability == "exit":
+            return
+        coro = self.saver.aput_writes(self.thread_id, self.ns, base_id, rows)
+        if self.durability == "sync":
+            await coro
+        else:
+            await self._chain(coro)
+
+    async def save_resume(self, base_id: str, task_id: str, values: list[Any]) -> None:
+        """Answers to a task's interrupts so far: its next rerun replays them in order."""
+        from swiftgraph.checkpoint.base import PendingWrite
+
+        row = PendingWrite(
+            f"~resume, {task_id}", f"{task_id}|resume{len(values)}", 0, RESUME,
+            self.serde.dumps((task_id, values), where="a resume value"),
+        )
+        await self.saver.aput_writes(self.thread_id, self.ns, base_id, [row])
+
+    async def _chain(self, coro: Any) -> None:
+        previous = self.background
+
+        async def after() -> None:
+            if previous is not None:
+                await previous
+            await coro
+
+        self.background = asyncio.ensure_future(after())
+
+    async def flush(self) -> None:
+        if self.background is not None:
+            await self.background
+
+    async def finish(self, run: Run, records: list[CheckpointRecord]) -> None:
+        """At the end of a run: wait for background saves; in "exit" mode save now."""
+        if self.durability == "exit":
+            for record in records:
+                await self.saver.aput(record)
+        await self.flush()
+
+
+def task_path(task: Task) -> str:
+    kind, key = task.kind, task.key
+    if isinstance(key, int):
+        return f"~{kind}, {key:010d}"
+    if isinstance(key, tuple):
+        return f"~{kind}, {key!r}"
+    return f"~{kind}, {key}"
+
+
+def trigger_states(run: Run) -> dict[str, Any]:
+    channels = run.channels
+    out: dict[str, Any] = {}
+    for name in (*run.live_triggers, *run.deferred, *run.graph.barrier_channels):
+        ch = channels[name]
+        saved = ch.checkpoint()
+        if saved is not MISSING:
+            out[name] = saved
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+async def load(
+    saver: BaseCheckpointSaver,
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str | None,
+    *,
+    with_writes: bool = False,
+    graph: CompiledGraph | None = None,
+) -> Restored | None:
+    """Rebuild a checkpoint (the latest when ``checkpoint_id`` is None)."""
+    record = await saver.aget(thread_id, ns, checkpoint_id)
+    if record is None:
+        if checkpoint_id is not None:
+            raise CheckpointError(
+                f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} not found. "
+                "List the thread's checkpoints with get_state_history(config)."
+            )
+        return None
+    restored = _cache(saver).get((thread_id, ns, record.checkpoint_id))
+    if restored is None:
+        restored = await _rebuild(saver, record)
+    restored = Restored(
+        record=restored.record,
+        state=dict(restored.state),
+        triggers=restored.triggers,
+        sends=list(restored.sends),
+        start=restored.start,
+        chain=restored.chain,
+        delta_bytes=restored.delta_bytes,
+        snap_bytes=restored.snap_bytes,
+        ran=restored.ran,
+    )
+    if with_writes:
+        restored.writes = await saver.aget_writes(thread_id, ns, record.checkpoint_id)
+    return restored
+
+
+def _decode(saver: Any, record: CheckpointRecord) -> dict[str, Any]:
+    try:
+        payload = saver.serde.loads(record.data)
+    except SerializationError as exc:
+        raise CheckpointError(
+            f"Checkpoint {record.checkpoint_id!r} of thread {record.thread_id!r} can't be "
+            f"loaded: {exc}"
+        ) from exc
+    if not isinstance(payload, dict) or "trig" not in payload:
+        raise CheckpointError(
+            f"Checkpoint {record.checkpoint_id!r} of thread {record.thread_id!r} is not a "
+            "swiftgraph checkpoint (unexpected payload); refusing to load it."
+        )
+    return payload
+
+
+async def _rebuild(saver: Any, record: CheckpointRecord) -> Restored:
+    """Walk back to the nearest snapshot; keep the deltas after it to replay."""
+    chain: list[CheckpointRecord] = []
+    rec = record
+    while not rec.snapshot:
+        chain.append(rec)
+        parent = None
+        if rec.parent_id is not None:
+            parent = await saver.aget(rec.thread_id, rec.checkpoint_ns, rec.parent_id)
+        if parent is None:
+            raise CheckpointError(
+                f"Checkpoint {rec.checkpoint_id!r} of thread {rec.thread_id!r} refers to a "
+                f"missing parent {rec.parent_id!r}; the thread's history is incomplete."
+            )
+        rec = parent
+    base = _decode(saver, rec)
+    deltas = [_decode(saver, r) for r in reversed(chain)]
+    target = deltas[-1] if deltas else base
+    state = dict(base.get("state") or {})
+    return Restored(
+        record=record,
+        state={"__deltas__": (state, deltas)} if deltas else state,
+        triggers=dict(target.get("trig") or {}),
+        sends=decode_sends(target.get("sends")),
+        start=target.get("start", MISSING),
+        chain=len(deltas),
+        delta_bytes=sum(len(r.data) for r in chain),
+        snap_bytes=len(rec.data),
+        ran=target.get("ran"),
+    )
+
+
+def materialize(graph: CompiledGraph, restored: Restored) -> dict[str, Any]:
+    """State channel values of a restored checkpoint, replaying reducer deltas with the
+    graph's own reducers (the saver knows nothing of reducers)."""
+    state = restored.state
+    packed = state.get("__deltas__")
+    if packed is None:
+        return state
+    base, deltas = packed
+    values = dict(base)
+    for p in deltas:
+        values.update(p.get("state") or {})
+        for chan, vals in (p.get("delta") or {}).items():
+            proto = graph.channels.get(chan)
+            if proto is None:
+                continue
+            ch = proto.new()
+            if chan in values:
+                ch.restore(values[chan])
+            ch.update(vals)
+            values[chan] = ch.checkpoint()
+    restored.state = values
+    return values
+
+
+def decode_writes(serde: Any, writes: list[PendingWrite]) -> dict[str, list[tuple[str, Any]]]:
+    """Pending writes grouped by task id, decoded, in write order."""
+    out: dict[str, list[tuple[str, Any]]] = {}
+    for w in writes:
+        out.setdefault(w.task_id, []).append((w.channel, serde.loads(w.value)))
+    return out
+
+
+def interrupts_of(task_writes: list[tuple[str, Any]]) -> list[Interrupt]:
+    found: list[Interrupt] = []
+    for chan, value in task_writes:
+        if chan == INTERRUPT:
+            for iid, v in value:
+                found.append(Interrupt(value=v, id=iid))
+    return found
+
+
+def restore_into(run: Run, restored: Restored) -> None:
+    """Load a restored checkpoint into a fresh run's channels."""
+    graph = run.graph
+    channels = run.channels
+    for key, value in materialize(graph, restored).items():
+        ch = channels.get(key)
+        if ch is not None:
+            ch.restore(value)
+            if ch.value is not MISSING:
+                run.values[key] = ch.value
+    for key, saved in restored.triggers.items():
+        ch = channels.get(key)
+        if ch is None:
+            continue
+        ch.restore(saved)
+        if key in graph.deferred_channels and not ch.is_available():
+            run.deferred.add(key)
+        elif ch.is_available() and key not in graph.barrier_channels:
+            run.live_triggers.add(key)
+    record = restored.record
+    run.step = record.step + 1
+    run.run_key = record.checkpoint_id
+    run.previous = run.values.get("__previous__")
+    cp = run.cp
+    cp.current = record
+    cp.chain, cp.delta_bytes, cp.snap_bytes = restored.chain, restored.delta_bytes, restored.snap_bytes
+    saved = decode_writes(cp.serde, restored.writes)
+    resumes: dict[str, list[Any]] = {}
+    for writes in saved.values():
+        for chan, value in writes:
+            if chan == RESUME:
+                tid, values = value
+                if len(values) > len(resumes.get(tid, ())):
+                    resumes[tid] = list(values)
+    run.resumes = resumes
+    run.saved = {tid: w for tid, w in saved.items() if not any(c == RESUME for c, _ in w)}
+
+
+def pending_tasks(run: Run, restored: Restored) -> list[Task]:
+    """The tasks of the step after a restored checkpoint."""
+    from .algo import plan
+    from .compiled_types import Task
+    from .constants import PULL, START
+
+    if restored.start is not MISSING:
+        tasks = [Task(run.graph.nodes[START], PULL, START, restored.start, (START,), run.step)]
+    else:
+        available = [k for k, ch in run.channels.items() if ch.is_trigger and ch.is_available()]
+        tasks = plan(run.graph, run.channels, available, restored.sends, run.values, run.step)
+    for task in tasks:
+        task.run = run
+        task.base = run.run_key  # before anything asks for task.id
+        writes = run.saved.get(task.id)
+        if writes and not any(c in (ERROR, INTERRUPT) for c, _ in writes):
+            task.writes = [(c, v) for c, v in writes if c not in ("__no_writes__", RETURN)]
+            task.done = True
+    return tasks
+
+
+def pending_interrupts(run: Run) -> list[tuple[str, Interrupt]]:
+    out = []
+    for tid, writes in run.saved.items():
+        for it in interrupts_of(writes):
+            out.append((tid, it))
+    return out
+
+
+def resume_plan(run: Run, restored: Restored, command: Any) -> list[Task]:
+    """Tasks to run when resuming (``invoke(None)`` or ``Command(resume=...)``)."""
+    tasks = pending_tasks(run, restored)
+    resume = getattr(command, "resume", None)
+    if resume is None:
+        return tasks
+    pending = pending_interrupts(run)
+    if isinstance(resume, dict) and resume and all(k in {i.id for _, i in pending} for k in resume):
+        answers = [(tid, resume[i.id]) for tid, i in pending if i.id in resume]
+    elif len(pending) > 1:
+        raise CheckpointError(
+            f"{len(pending)} interrupts are pending ({', '.join(i.id for _, i in pending)}); "
+            "answer each by id: Command(resume={interrupt_id: value, ...})."
+        )
+    elif pending:
+        answers = [(pending[0][0], resume)]
+    else:
+        answers = []  # resuming past a static breakpoint: nothing to answer
+    for tid, value in answers:
+        run.resumes.setdefault(tid, []).append(value)
+        run.saved.pop(tid, None)
+    for task in tasks:
+        if task.id in dict(answers):
+            task.done = False
+            task.writes = []
+    run.pending_resume = [(tid, list(run.resumes[tid])) for tid, _ in answers]
+    return tasks

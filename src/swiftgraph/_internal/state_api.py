@@ -1,0 +1,221 @@
+"""Threads from the outside: ``get_state``, ``get_state_history``, ``update_state``.
+
+These read checkpoints through the same restore path a resumed run uses, so what a
+snapshot shows is exactly what a resume would start from. ``update_state`` writes a
+checkpoint as if ``as_node`` had returned the values (its edges fire too); applied to
+an old checkpoint it forks the thread: the new checkpoint becomes the latest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import syncbridge
+from .constants import START
+from .errors import InvalidUpdateError
+from .types import PregelTask, StateSnapshot
+
+if TYPE_CHECKING:
+    from .persistence import Restored
+
+
+class StateAPI:
+    """Mixed into ``CompiledStateGraph``; needs ``self.checkpointer`` and ``self.graph``."""
+
+    checkpointer: Any
+    graph: Any
+
+    def _saver(self) -> Any:
+        if not self.checkpointer:
+            raise ValueError("No checkpointer set: compile(checkpointer=InMemorySaver()) first.")
+        return self.checkpointer
+
+    @staticmethod
+    def _where(config: dict[str, Any]) -> tuple[str, str, str | None]:
+        from .compiled import _thread_id
+
+        conf = config.get("configurable") or {}
+        return _thread_id(config), conf.get("checkpoint_ns", ""), conf.get("checkpoint_id")
+
+    def _temp_run(self, thread_id: str, ns: str) -> Any:
+        from .loop import Run
+        from .persistence import Checkpointing
+
+        run = Run(self, {"configurable": {"thread_id": thread_id}}, out_keys=self.graph.state_keys)
+        run.cp = Checkpointing(self._saver(), thread_id, ns, "sync")
+        run.step_writes = {}
+        return run
+
+    # --- get_state -------------------------------------------------------------------
+
+    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state at its latest checkpoint (or at ``checkpoint_id``)."""
+        return syncbridge.run_sync(lambda: self.aget_state(config, subgraphs=subgraphs))
+
+    async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        from .persistence import load
+
+        thread_id, ns, checkpoint_id = self._where(config)
+        restored = await load(self._saver(), thread_id, ns, checkpoint_id, with_writes=True)
+        if restored is None:
+            return StateSnapshot({}, (), config, None, None, None, (), ())
+        return self._snapshot(restored, thread_id, ns, latest=checkpoint_id is None)
+
+    def _snapshot(self, restored: Restored, thread_id: str, ns: str, *, latest: bool) -> StateSnapshot:
+        from .algo import apply_writes
+        from .persistence import ERROR, interrupts_of, pending_tasks, restore_into
+
+        run = self._temp_run(thread_id, ns)
+        restore_into(run, restored)
+        tasks = pending_tasks(run, restored)
+        shown: list[PregelTask] = []
+        all_interrupts = []
+        for task in tasks:
+            saved = run.saved.get(task.id, [])
+            its = tuple(interrupts_of(saved))
+            all_interrupts.extend(its)
+            error = next((Exception(v) for c, v in saved if c == ERROR), None)
+            result = None
+            if task.done:
+                result = {c: v for c, v in task.writes if c in self.graph.state_key_set}
+            shown.append(PregelTask(task.id, task.name, task.path, error, its, None, result))
+        done = [t for t in tasks if t.done]
+        if latest and done:
+            apply_writes(self.graph, run.channels, done, run.values, set(), set(), frozenset(), None)
+            tasks = [t for t in tasks if not t.done]
+        record = restored.record
+        values = run.read_output()
+        return StateSnapshot(
+            values=values if values is not None else {},
+            next=tuple(t.name for t in tasks),
+            config=_config(thread_id, ns, record.checkpoint_id),
+            metadata=dict(record.metadata),
+            created_at=record.created_at,
+            parent_config=_config(thread_id, ns, record.parent_id) if record.parent_id else None,
+            tasks=tuple(shown),
+            interrupts=tuple(all_interrupts),
+        )
+
+    # --- history ---------------------------------------------------------------------
+
+    def get_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints, newest first."""
+        return iter(
+            syncbridge.run_sync(
+                lambda: self._history(config, filter=filter, before=before, limit=limit)
+            )
+        )
+
+    async def aget_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        for snap in await self._history(config, filter=filter, before=before, limit=limit):
+            yield snap
+
+    async def _history(
+        self, config: dict[str, Any], *, filter: Any, before: Any, limit: int | None
+    ) -> list[StateSnapshot]:
+        from .persistence import load
+
+        saver = self._saver()
+        thread_id, ns, checkpoint_id = self._where(config)
+        before_id = ((before or {}).get("configurable") or {}).get("checkpoint_id") or checkpoint_id
+        out: list[StateSnapshot] = []
+        records = await saver.alist(thread_id, ns, before=before_id)
+        if checkpoint_id is not None:
+            first = await saver.aget(thread_id, ns, checkpoint_id)
+            records = ([first] if first is not None else []) + list(records)
+        for record in records:
+            if filter and any(record.metadata.get(k) != v for k, v in filter.items()):
+                continue
+            restored = await load(saver, thread_id, ns, record.checkpoint_id, with_writes=True)
+            out.append(self._snapshot(restored, thread_id, ns, latest=False))  # type: ignore[arg-type]
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    # --- update_state ----------------------------------------------------------------
+
+    def update_state(
+        self, config: dict[str, Any], values: Any, as_node: str | None = None, task_id: str | None = None
+    ) -> dict[str, Any]:
+        """Write ``values`` as if ``as_node`` returned them; returns the new checkpoint's config."""
+        return syncbridge.run_sync(lambda: self.aupdate_state(config, values, as_node))
+
+    async def aupdate_state(
+        self, config: dict[str, Any], values: Any, as_node: str | None = None, task_id: str | None = None
+    ) -> dict[str, Any]:
+        from .algo import apply_writes
+        from .compiled_types import Task
+        from .constants import PULL
+        from .persistence import load, restore_into
+        from .writes import fresh_state, result_writes, route
+
+        thread_id, ns, checkpoint_id = self._where(config)
+        run = self._temp_run(thread_id, ns)
+        restored = await load(self._saver(), thread_id, ns, checkpoint_id, with_writes=False)
+        if restored is not None:
+            restore_into(run, restored)
+        else:
+            run.step = -1
+        graph = self.graph
+        if as_node is None:
+            as_node = _last_writer(restored) if restored is not None else START
+        if as_node is None:
+            raise InvalidUpdateError(
+                "Ambiguous update, specify as_node: several nodes ran in the last step "
+                f"(nodes: {', '.join(graph.node_names)})"
+            )
+        node = graph.nodes.get(as_node) if as_node != START else graph.nodes[START]
+        if node is None:
+            raise InvalidUpdateError(
+                f"update_state(as_node={as_node!r}): no such node. Known nodes: "
+                f"{', '.join(repr(n) for n in graph.node_names)}."
+            )
+        task = Task(node, PULL, as_node, values, (), run.step)
+        task.run = run
+        writes = result_writes(graph, node, values)
+        writes.extend(node.static_writes)
+        for branch in node.branches:
+            state = fresh_state(run, branch.input_keys, branch.mapper, writes)
+            out = branch.fn.fn(state)
+            if hasattr(out, "__await__"):
+                out = await out
+            writes.extend(route(graph, node, branch, out))
+        task.writes = writes
+        _, sends, _ = apply_writes(
+            graph, run.channels, [task], run.values, run.live_triggers, run.deferred,
+            frozenset(), run.step_writes,
+        )
+        record = run.cp.make_record(
+            run, source="update", step=run.step, by_channel=run.step_writes, sends=sends,
+            ran=[as_node],
+        )
+        await run.cp.saver.aput(record)
+        return _config(thread_id, ns, record.checkpoint_id)
+
+
+def _last_writer(restored: Restored) -> str | None:
+    ran = restored.ran
+    if ran is None:
+        return START if restored.record.metadata.get("source") == "input" else None
+    return ran[0] if len(ran) == 1 else None
+
+
+def _config(thread_id: str, ns: str, checkpoint_id: str | None) -> dict[str, Any]:
+    return {
+        "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
+    }
