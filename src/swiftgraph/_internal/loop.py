@@ -412,7 +412,7 @@ class Run:
             return
         except BaseException as exc:
             if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
-                await self.cp.save_writes(task.base, task, [("__error__", repr(exc))])
+                await self.cp.save_writes(task.base, task, [("__error__", repr(exc))], -1)
             if node.returns and self.open_calls:
                 # the entrypoint failed: the task calls it started are now orphans
                 for call in list(self.open_calls):
@@ -512,9 +512,9 @@ class Run:
             return
         self.interrupts.extend(interrupts)
         if self.cp is not None:
-            await self.cp.save_writes(
-                task.base, task, [("__interrupt__", [(i.id, i.value) for i in interrupts])]
-            )
+            answered = len(self.resumes.get(task.id, ()))
+            value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
+            await self.cp.save_writes(task.base, task, [("__interrupt__", value)], 1000 + answered)
 
     async def call_body(self, task: Task) -> Any:
         node = task.node
@@ -545,11 +545,25 @@ class Run:
             runtime=self.runtime,
             timeline=self.timeline,
         )
+        sub_input = task.input
+        if self.cp is not None:
+            # a checkpointed parent checkpoints its subgraphs too, under their own
+            # namespace (derived from this task's id, so a rerun finds them)
+            from .persistence import Checkpointing
+
+            run.cp = Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability)
+            run.step_writes = {}
+            answers = self.resumes.get(task.id)
+            if answers:
+                sub_input = Command(resume=answers[-1])
         try:
-            return await run.execute(task.input)
+            out = await run.execute(sub_input)
         except ParentCommand as pc:
             cmd = pc.args[0]
             return Command(update=cmd.update, goto=cmd.goto, resume=cmd.resume)
+        if run.interrupts:
+            raise GraphInterrupt(list(run.interrupts))
+        return out
 
     def _inject(self, task: Task, names: tuple[str, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -221,12 +221,22 @@ class Checkpointing:
             return
         await self._chain(self.saver.aput(record))
 
-    async def save_writes(self, base_id: str, task: Task, writes: list[tuple[str, Any]]) -> None:
+    async def save_writes(
+        self, base_id: str, task: Task, writes: list[tuple[str, Any]], idx0: int = 0
+    ) -> None:
+        """Save a task's writes against the checkpoint its step started from.
+
+        Rows are idempotent per (task id, idx), so a rerun can't overwrite what was
+        saved: a task's data writes use idx 0.., its error -1, its interrupts
+        1000 + the number of answers it had (one row per round of questions)."""
         from swiftgraph.checkpoint.base import PendingWrite
 
         path = task_path(task)
         rows = [
-            PendingWrite(path, task.id, i, chan, self.serde.dumps(value, where=f"a write to {chan!r} by task {task.name!r}"))
+            PendingWrite(
+                path, task.id, idx0 + i, chan,
+                self.serde.dumps(value, where=f"the write to {chan!r} by task {task.name!r}"),
+            )
             for i, (chan, value) in enumerate(writes)
         ]
         if not rows:
@@ -418,11 +428,15 @@ def decode_writes(serde: Any, writes: list[PendingWrite]) -> dict[str, list[tupl
     return out
 
 
-def interrupts_of(task_writes: list[tuple[str, Any]]) -> list[Interrupt]:
+def interrupts_of(task_writes: list[tuple[str, Any]], answered: int | None = None) -> list[Interrupt]:
+    """The interrupts a task raised; with ``answered``, only the round still open
+    (the task has had ``answered`` answers, so earlier rounds are settled)."""
     found: list[Interrupt] = []
     for chan, value in task_writes:
         if chan == INTERRUPT:
-            for iid, v in value:
+            if answered is not None and value["round"] != answered:
+                continue
+            for iid, v in value["items"]:
                 found.append(Interrupt(value=v, id=iid))
     return found
 
@@ -489,7 +503,7 @@ def pending_tasks(run: Run, restored: Restored) -> list[Task]:
 def pending_interrupts(run: Run) -> list[tuple[str, Interrupt]]:
     out = []
     for tid, writes in run.saved.items():
-        for it in interrupts_of(writes):
+        for it in interrupts_of(writes, len(run.resumes.get(tid, ()))):
             out.append((tid, it))
     return out
 

@@ -73,7 +73,7 @@ class StateAPI:
         all_interrupts = []
         for task in tasks:
             saved = run.saved.get(task.id, [])
-            its = tuple(interrupts_of(saved))
+            its = tuple(interrupts_of(saved, len(run.resumes.get(task.id, ()))))
             all_interrupts.extend(its)
             error = next((Exception(v) for c, v in saved if c == ERROR), None)
             result = None
