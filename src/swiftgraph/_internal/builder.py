@@ -7,21 +7,29 @@ structures of :mod:`.compiled`, which is what runs.
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .callables import UserFn, input_annotation, return_literals
 from .channels import Channel
 from .constants import END, RESERVED_CHARS, START
 from .errors import GraphDefinitionError
 from .schema import channels_for, schema_keys
-from .types import CachePolicy, RetryPolicy
 
-logger = logging.getLogger("swiftgraph")
+if TYPE_CHECKING:
+    from .types import CachePolicy, RetryPolicy
+
+
+def _warn_compiled(what: str) -> None:
+    # logging is imported only when there is something to log: it costs milliseconds
+    import logging
+
+    logging.getLogger("swiftgraph").warning(
+        f"Adding {what} to a graph that has already been compiled. This will "
+        "not be reflected in the compiled graph."
+    )
 
 StateT = TypeVar("StateT")
 ContextT = TypeVar("ContextT")
@@ -33,28 +41,49 @@ class SwiftGraphWarning(UserWarning):
     """Something about a graph that is legal but probably not what was meant."""
 
 
-@dataclass
 class NodeSpec:
-    name: str
-    action: Any
-    input_schema: Any
-    defer: bool = False
-    metadata: dict[str, Any] | None = None
-    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None
-    cache_policy: CachePolicy | None = None
-    ends: tuple[str, ...] | dict[str, str] = ()
+    """A node as the user added it (``compile()`` turns it into a ``CNode``)."""
+
+    __slots__ = ("name", "action", "input_schema", "defer", "metadata", "retry_policy", "cache_policy", "ends")
+
+    def __init__(
+        self,
+        name: str,
+        action: Any,
+        input_schema: Any,
+        defer: bool = False,
+        metadata: dict[str, Any] | None = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        ends: tuple[str, ...] | dict[str, str] = (),
+    ) -> None:
+        self.name = name
+        self.action = action
+        self.input_schema = input_schema
+        self.defer = defer
+        self.metadata = metadata
+        self.retry_policy = retry_policy
+        self.cache_policy = cache_policy
+        self.ends = ends
 
 
-@dataclass
 class BranchSpec:
-    path: Callable[..., Any]
-    ends: dict[Hashable, str] | None
-    input_schema: Any = None
-    name: str = "condition"
-    fn: UserFn = field(init=False)
+    """A conditional edge as the user added it."""
 
-    def __post_init__(self) -> None:
-        self.fn = UserFn(self.path)
+    __slots__ = ("path", "ends", "input_schema", "name", "fn")
+
+    def __init__(
+        self,
+        path: Callable[..., Any],
+        ends: dict[Hashable, str] | None,
+        input_schema: Any = None,
+        name: str = "condition",
+    ) -> None:
+        self.path = path
+        self.ends = ends
+        self.input_schema = input_schema
+        self.name = name
+        self.fn = UserFn(path)
 
 
 def _known(nodes: dict[str, Any]) -> str:
@@ -152,10 +181,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             node = getattr(action, "name", None) if _is_graph(action) else None
             node = node or getattr(action, "__name__", None) or type(action).__name__
         if self.compiled:
-            logger.warning(
-                "Adding a node to a graph that has already been compiled. This will "
-                "not be reflected in the compiled graph."
-            )
+            _warn_compiled("a node")
         if action is None:
             raise GraphDefinitionError(f"Node `{node}` needs an action: add_node('{node}', fn)")
         if node in self.nodes:
@@ -207,10 +233,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
     def add_edge(self, start_key: str | list[str], end_key: str) -> StateGraph[StateT, ContextT, InputT, OutputT]:
         """``add_edge(a, b)``: run b after a. ``add_edge([a, b], c)``: run c once both ran."""
         if self.compiled:
-            logger.warning(
-                "Adding an edge to a graph that has already been compiled. This will "
-                "not be reflected in the compiled graph."
-            )
+            _warn_compiled("an edge")
         if isinstance(start_key, str):
             if start_key == END:
                 raise GraphDefinitionError("END cannot be a start node")
@@ -250,10 +273,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         ``path`` returns a node name, ``END``, a list of them, or ``Send``s; with
         ``path_map`` it returns keys of that map instead."""
         if self.compiled:
-            logger.warning(
-                "Adding an edge to a graph that has already been compiled. This will "
-                "not be reflected in the compiled graph."
-            )
+            _warn_compiled("an edge")
         if not callable(path):
             raise GraphDefinitionError(
                 f"The path of a conditional edge from `{source}` must be callable, got "

@@ -10,12 +10,17 @@ coroutine function and which extra arguments (``config``, ``writer``, ``store``,
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 INJECTABLE = ("config", "writer", "store", "runtime", "previous")
-_VALID_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _inspect() -> Any:
+    # inspect costs milliseconds to import; it is needed only once graphs are built
+    import inspect
+
+    return inspect
 
 
 def _unwrap(fn: Any) -> Any:
@@ -25,6 +30,7 @@ def _unwrap(fn: Any) -> Any:
 
 
 def is_async_callable(fn: Any) -> bool:
+    inspect = _inspect()
     target = _unwrap(fn)
     if inspect.iscoroutinefunction(target):
         return True
@@ -41,12 +47,14 @@ class UserFn:
         self.fn = fn
         self.is_async = is_async_callable(fn)
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        inspect = _inspect()
+        valid_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         try:
             params = inspect.signature(fn).parameters
         except (TypeError, ValueError):
             params = {}  # type: ignore[assignment]
         self.inject: tuple[str, ...] = tuple(
-            k for k in INJECTABLE if k in params and params[k].kind in _VALID_KINDS
+            k for k in INJECTABLE if k in params and params[k].kind in valid_kinds
         )
         positional = [
             p
@@ -59,6 +67,7 @@ class UserFn:
 
 def input_annotation(fn: Callable[..., Any]) -> Any:
     """The type hint of ``fn``'s first parameter, or ``None``."""
+    inspect = _inspect()
     target = _unwrap(fn)
     if not (inspect.isfunction(target) or inspect.ismethod(target)):
         target = getattr(target, "__call__", target)

@@ -113,5 +113,5 @@ async def call_with_retry(
             )
             sleep = interval + (random.uniform(0, 1) if policy.jitter else 0)
             if task.record is not None:
-                task.record.retries = attempts
+                task.record[6] = attempts  # timeline.LIVE_RETRIES
             await asyncio.sleep(sleep)

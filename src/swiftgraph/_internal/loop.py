@@ -28,7 +28,7 @@ from .errors import (
     ParentCommand,
     create_error_message,
 )
-from .timeline import TaskRecord, Timeline
+from .timeline import LIVE_END, LIVE_ERROR, LIVE_OUTCOME, LIVE_START, Timeline, live_entry
 from .types import Command
 from .writes import fresh_state, result_writes, route
 
@@ -370,10 +370,9 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None and not node.hidden:
-            record = TaskRecord("", node.name, task.step, time.perf_counter(), namespace=self.ns)
-            record.task = task
+            record = [task, time.perf_counter(), None, "running", None, None, 0]  # live_entry
             task.record = record
-            self.timeline.tasks.append(record)
+            self.timeline.live.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
         try:
             if node.fn is None and node.subgraph is None:
@@ -403,8 +402,8 @@ class Run:
             task.done = True
         except GraphInterrupt as exc:
             if record is not None:
-                record.end = time.perf_counter()
-                record.outcome = "interrupted"
+                record[LIVE_END] = time.perf_counter()
+                record[LIVE_OUTCOME] = "interrupted"
             if node.returns and self.open_calls:
                 for call in list(self.open_calls):
                     call.cancel()
@@ -418,9 +417,9 @@ class Run:
                 for call in list(self.open_calls):
                     call.cancel()
             if record is not None:
-                record.end = time.perf_counter()
-                record.outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-                record.error = repr(exc)
+                record[LIVE_END] = time.perf_counter()
+                record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+                record[LIVE_ERROR] = repr(exc)
             if debug and not isinstance(exc, asyncio.CancelledError):
                 self._emit_task_result(task, exc)
             if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
@@ -430,8 +429,8 @@ class Run:
                     pass
             raise
         if record is not None:
-            record.end = time.perf_counter()
-            record.outcome = "ok"
+            record[LIVE_END] = time.perf_counter()
+            record[LIVE_OUTCOME] = "ok"
         if self.cp is not None and not node.hidden:
             await self.cp.save_writes(task.base, task, writes)
         if self.modes and not node.hidden:
@@ -448,18 +447,16 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None:
-            record = TaskRecord("", node.name, task.step, time.perf_counter(), namespace=self.ns)
-            record.task = task
-            record.parent = task.record
+            record = live_entry(task, time.perf_counter(), task.record)
             task.record = record
-            self.timeline.tasks.append(record)
+            self.timeline.live.append(record)
         saved = self.saved.get(task.id) if self.saved else None
         if saved is not None:
             for chan, value in saved:
                 if chan == "__return__":  # finished before the run was cut short: replay
                     if record is not None:
-                        record.end = record.start
-                        record.outcome = "cached"
+                        record[LIVE_END] = record[LIVE_START]
+                        record[LIVE_OUTCOME] = "cached"
                     return value
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)
         if debug:
@@ -475,17 +472,17 @@ class Run:
                 result = await self.call_body(task)
         except GraphInterrupt as exc:
             if record is not None:
-                record.end = time.perf_counter()
-                record.outcome = "interrupted"
+                record[LIVE_END] = time.perf_counter()
+                record[LIVE_OUTCOME] = "interrupted"
             if not getattr(exc, "recorded", False):
                 await self._interrupted(task, exc)
                 exc.recorded = True  # type: ignore[attr-defined]
             raise
         except BaseException as exc:
             if record is not None:
-                record.end = time.perf_counter()
-                record.outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-                record.error = repr(exc)
+                record[LIVE_END] = time.perf_counter()
+                record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+                record[LIVE_ERROR] = repr(exc)
             if debug and not isinstance(exc, asyncio.CancelledError):
                 self._emit_task_result(task, exc)
             if isinstance(exc, Exception):
@@ -494,8 +491,8 @@ class Run:
         finally:
             self.open_calls.discard(current)  # type: ignore[arg-type]
         if record is not None:
-            record.end = time.perf_counter()
-            record.outcome = "ok"
+            record[LIVE_END] = time.perf_counter()
+            record[LIVE_OUTCOME] = "ok"
         if self.cp is not None:
             await self.cp.save_writes(task.base, task, [("__return__", result)])
         if self.modes:

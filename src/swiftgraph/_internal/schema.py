@@ -8,8 +8,6 @@ recognised by duck typing, so the core stays dependency-free.
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import typing
 from collections.abc import Callable
 from functools import lru_cache
@@ -19,6 +17,10 @@ from .channels import BinaryOperatorAggregate, Channel, LastValue
 from .errors import GraphDefinitionError
 
 _MISSING = object()
+
+
+def is_dataclass_type(cls: Any) -> bool:
+    return isinstance(cls, type) and hasattr(cls, "__dataclass_fields__")
 
 
 def is_pydantic_model(cls: Any) -> bool:
@@ -37,8 +39,8 @@ def _hints(schema: Any) -> dict[str, Any]:
             hints.update(getattr(base, "__annotations__", {}) or {})
     if is_pydantic_model(schema):
         return {k: v for k, v in hints.items() if k in schema.model_fields}
-    if dataclasses.is_dataclass(schema):
-        names = {f.name for f in dataclasses.fields(schema)}
+    if is_dataclass_type(schema):
+        names = set(schema.__dataclass_fields__)
         return {k: v for k, v in hints.items() if k in names}
     return {k: v for k, v in hints.items() if not k.startswith("__")}
 
@@ -54,6 +56,8 @@ def _reducer(key: str, typ: Any) -> Callable[[Any, Any], Any] | None:
     fn = meta[-1]
     if isinstance(fn, type):
         return None
+    import inspect
+
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
@@ -83,7 +87,7 @@ def channels_for(schema: Any) -> dict[str, Channel]:
 
 def input_mapper(schema: Any) -> Callable[[dict[str, Any]], Any] | None:
     """How a node receives state: a plain dict, or an instance of the schema class."""
-    if isinstance(schema, type) and (dataclasses.is_dataclass(schema) or is_pydantic_model(schema)):
+    if isinstance(schema, type) and (is_dataclass_type(schema) or is_pydantic_model(schema)):
         return lambda values: schema(**values)
     return None
 

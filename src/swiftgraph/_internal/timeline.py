@@ -1,7 +1,9 @@
 """The run timeline: one record per task, cheap enough to leave on.
 
-The engine appends a :class:`TaskRecord` when a task starts and fills in its end
-and outcome when it finishes. Everything that *reads* a timeline (critical path,
+While a run is live the engine keeps one small list per task (``LIVE_*`` slots:
+the task, start, end, outcome, error, parent entry, retries): a list is the cheapest
+thing to allocate on the hot path. :meth:`Timeline.resolve` turns them into
+:class:`TaskRecord` objects when somebody reads the timeline. Everything that *reads* a timeline (critical path,
 Gantt charts, the HTML report) lives in :mod:`swiftgraph.report`, a leaf the core
 never imports.
 """
@@ -12,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"]
+
+LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES = range(7)
+
+
+def live_entry(task: Any, start: float, parent: list[Any] | None = None) -> list[Any]:
+    return [task, start, None, "running", None, parent, 0]
 
 
 @dataclass(slots=True)
@@ -36,15 +44,6 @@ class TaskRecord:
     error: str | None = None
     parent: TaskRecord | None = field(default=None, repr=False, compare=False)
     """Functional API: the record of the entrypoint or task that made this call."""
-    task: Any = field(default=None, repr=False, compare=False)
-    """The engine's task object while the run is live (its id is computed on demand)."""
-
-    def resolve(self) -> None:
-        """Fill in what is costly to compute on the hot path (the task id), drop the task."""
-        if self.task is not None:
-            if not self.id:
-                self.id = self.task.id
-            self.task = None
 
     @property
     def duration(self) -> float:
@@ -60,10 +59,31 @@ class Timeline:
     start: float = 0.0
     end: float | None = None
     tasks: list[TaskRecord] = field(default_factory=list)
+    live: list[list[Any]] = field(default_factory=list, repr=False, compare=False)
 
     def resolve(self) -> None:
-        for record in self.tasks:
-            record.resolve()
+        """Turn the engine's live entries into :class:`TaskRecord` objects."""
+        if not self.live:
+            return
+        made: dict[int, TaskRecord] = {}
+        for entry in self.live:
+            task = entry[LIVE_TASK]
+            parent = entry[LIVE_PARENT]
+            record = TaskRecord(
+                id=task.id,
+                name=task.name,
+                step=task.step,
+                start=entry[LIVE_START],
+                end=entry[LIVE_END],
+                outcome=entry[LIVE_OUTCOME],
+                retries=entry[LIVE_RETRIES],
+                namespace=task.run.ns if task.run is not None else (),
+                error=entry[LIVE_ERROR],
+                parent=made.get(id(parent)) if parent is not None else None,
+            )
+            made[id(entry)] = record
+            self.tasks.append(record)
+        self.live = []
 
     @property
     def wall(self) -> float:

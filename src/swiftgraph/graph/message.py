@@ -9,7 +9,6 @@ message objects is used, otherwise values are kept as given.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, TypedDict
 
 
@@ -39,6 +38,8 @@ def _coerce(messages: Any) -> list[Any]:
 
 def add_messages(left: Any, right: Any) -> list[Any]:
     """Merge two lists of messages, updating existing messages by id."""
+    import uuid
+
     left, right = _coerce(left), _coerce(right)
     for msg in left + right:
         if _get_id(msg) is None:
