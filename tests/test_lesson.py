@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-SCALE = 0.05
+SCALE = 0.2  # large enough that scheduling noise on a loaded 2-core machine stays small
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from .channels import Channel
 from .compiled_types import CompiledGraph, CNode, Task
-from .constants import PULL, PUSH
+from .constants import MISSING, PULL, PUSH
 from .errors import UnknownTargetError
 from .types import Send
 
@@ -51,9 +51,12 @@ def plan(
         node = nodes[name]
         node_triggers = node.triggers
         if len(node_triggers) == 1:
-            triggers = node_triggers if channels[node_triggers[0]].is_available() else ()
+            ch = channels.get(node_triggers[0])
+            triggers = node_triggers if ch is not None and ch.is_available() else ()
         else:
-            triggers = tuple(t for t in node_triggers if channels[t].is_available())
+            triggers = tuple(
+                t for t in node_triggers if (c := channels.get(t)) is not None and c.is_available()
+            )
         if triggers:
             try:
                 state = read_input(node, values)
@@ -84,6 +87,18 @@ def read_input(node: CNode, values: dict[str, Any]) -> Any:
     return state if mapper is None else mapper(state)
 
 
+def channel(graph: CompiledGraph, channels: dict[str, Channel], name: str) -> Channel | None:
+    """A run's channel, created on first use: a run of a large graph only pays for
+    the edge triggers it actually fires."""
+    ch = channels.get(name)
+    if ch is None:
+        proto = graph.channels.get(name)
+        if proto is None:
+            return None
+        ch = channels[name] = proto.new()
+    return ch
+
+
 def apply_writes(
     graph: CompiledGraph,
     channels: dict[str, Channel],
@@ -94,7 +109,7 @@ def apply_writes(
     output_keys: frozenset[str],
     record: dict[str, list[Any]] | None = None,
 ) -> tuple[set[str], list[Send], bool]:
-    """Apply one superstep's writes; return (channels now updated, sends, output touched).
+    """Apply one superstep's writes; return (triggers now available, sends, output touched).
 
     ``values`` mirrors the state channels' values and is kept in step here;
     ``live_triggers`` holds the edge triggers that carry a value (they expire after
@@ -126,33 +141,33 @@ def apply_writes(
                 bucket.append(value)
     updated: set[str] = set()
     state_keys = graph.state_key_set
-    if record is not None:
-        for chan, vals in by_channel.items():
-            if chan in state_keys:
-                record[chan] = vals
     for chan, vals in by_channel.items():
-        ch = channels.get(chan)
+        if chan in state_keys:
+            if record is not None:
+                record[chan] = vals
+            ch = channels[chan]
+            if ch.update(vals) and ch.value is not MISSING:
+                values[chan] = ch.value
+            continue
+        ch = channels.get(chan) or channel(graph, channels, chan)
         if ch is None:
             continue
         if ch.update(vals) and ch.is_available():
             updated.add(chan)
-            if chan in state_keys:
-                values[chan] = ch.value
-            elif ch.is_trigger:
-                live_triggers.add(chan)
+            live_triggers.add(chan)
         elif chan in graph.deferred_channels:
             deferred.add(chan)
     # edge triggers written last step and not this one expire
     if live_triggers:
-        for chan in list(live_triggers):
-            if chan not in updated:
-                ch = channels[chan]
-                if ch.is_available():
-                    ch.update(())
-                if not ch.is_available():
-                    live_triggers.discard(chan)
+        stale = [chan for chan in live_triggers if chan not in updated]
+        for chan in stale:
+            ch = channels[chan]
+            if ch.is_available():
+                ch.update(())
+            if not ch.is_available():
+                live_triggers.discard(chan)
     # a step that triggers nothing lets deferred nodes run
-    if deferred and updated.isdisjoint(graph.trigger_to_nodes):
+    if deferred and not updated:
         for chan in list(deferred):
             ch = channels[chan]
             if ch.finish() and ch.is_available():

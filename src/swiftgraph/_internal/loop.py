@@ -98,7 +98,8 @@ class Run:
         self.out_key_set = frozenset(self.out_keys)
         self.owner = owner
         self.graph = graph
-        self.channels = {k: proto.new() for k, proto in graph.channels.items()}
+        protos = graph.channels
+        self.channels = {k: protos[k].new() for k in graph.state_keys}  # triggers: on first write
         self.values = {k: self.channels[k].value for k in graph.state_keys if self.channels[k].value is not MISSING}
         self.live_triggers: set[str] = set()
         self.deferred: set[str] = set()
@@ -162,7 +163,7 @@ class Run:
             tasks, resumed = await self._begin(input)
             stop = self.step + self.recursion_limit
             while tasks:
-                if self._breakpoint(tasks, "before", skip=resumed):
+                if self.interrupt_before and self._breakpoint(tasks, "before", skip=resumed):
                     break
                 resumed = False
                 await self.run_step(tasks)
@@ -180,7 +181,7 @@ class Run:
                 if cp is not None:
                     await self._save("loop", self.step, sends, ran=sorted({t.name for t in tasks}))
                 self.step += 1
-                if self._breakpoint(tasks, "after"):
+                if self.interrupt_after and self._breakpoint(tasks, "after"):
                     break
                 if self.step > stop:  # LangGraph checks before planning: a finished run can trip it
                     raise GraphRecursionError(

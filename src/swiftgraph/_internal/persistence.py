@@ -294,7 +294,9 @@ def trigger_states(run: Run) -> dict[str, Any]:
     channels = run.channels
     out: dict[str, Any] = {}
     for name in (*run.live_triggers, *run.deferred, *run.graph.barrier_channels):
-        ch = channels[name]
+        ch = channels.get(name)
+        if ch is None:
+            continue
         saved = ch.checkpoint()
         if saved is not MISSING:
             out[name] = saved
@@ -443,6 +445,8 @@ def interrupts_of(task_writes: list[tuple[str, Any]], answered: int | None = Non
 
 def restore_into(run: Run, restored: Restored) -> None:
     """Load a restored checkpoint into a fresh run's channels."""
+    from .algo import channel
+
     graph = run.graph
     channels = run.channels
     for key, value in materialize(graph, restored).items():
@@ -452,7 +456,7 @@ def restore_into(run: Run, restored: Restored) -> None:
             if ch.value is not MISSING:
                 run.values[key] = ch.value
     for key, saved in restored.triggers.items():
-        ch = channels.get(key)
+        ch = channel(graph, channels, key)
         if ch is None:
             continue
         ch.restore(saved)
