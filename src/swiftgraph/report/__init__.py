@@ -10,12 +10,14 @@ only by :func:`gantt_rich`.
 * :func:`gantt_mermaid`, :func:`gantt_svg`, :func:`gantt_text`,
   :func:`gantt_rich` - the same Gantt chart for docs, files, terminals;
 * :func:`render_html` / :func:`write_html` - a single offline HTML page with
-  the summary, the chart, the graph diagram and a table of every task.
+  the summary, the chart, the graph diagram and a table of every task;
+  :func:`render_html_runs` / :func:`write_html_runs` - several runs on one page,
+  their charts on one time scale, to compare them.
 """
 
 from swiftgraph.report.analysis import CriticalPath, critical_path
 from swiftgraph.report.gantt import gantt_mermaid, gantt_rich, gantt_svg, gantt_text
-from swiftgraph.report.html import render_html, write_html
+from swiftgraph.report.html import render_html, render_html_runs, write_html, write_html_runs
 
 __all__ = [
     "CriticalPath",
@@ -25,5 +27,7 @@ __all__ = [
     "gantt_svg",
     "gantt_text",
     "render_html",
+    "render_html_runs",
     "write_html",
+    "write_html_runs",
 ]

@@ -40,13 +40,17 @@ def gantt_svg(
     title: str | None = None,
     width: int = 1000,
     cp: CriticalPath | None = None,
+    span: float | None = None,
 ) -> str:
-    """Render the timeline as an SVG document string (see the module docstring)."""
+    """Render the timeline as an SVG document string (see the module docstring).
+
+    ``span`` (seconds) stretches the time axis to at least that long, so charts of
+    several runs drawn with the same ``span`` share one scale."""
     cp = cp or critical_path(timeline)
     table = rows(timeline, cp)
     label_w = min(300, max([80, *(len(r.label) * 7 + 16 for r in table)]))
     x0, x1 = PAD + label_w, width - 90
-    span = max([cp.wall, *(r.end for r in table), 1e-9])
+    span = max([cp.wall, *(r.end for r in table), 1e-9, span or 0.0])
 
     def sx(t: float) -> float:
         return x0 + (x1 - x0) * t / span

@@ -12,6 +12,7 @@ elsewhere).  Each task row is ``<tr class="task" data-task-id=...>`` so tests
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from swiftgraph._internal.draw import Graph
@@ -19,7 +20,7 @@ from swiftgraph._internal.timeline import Timeline
 from swiftgraph.report._fmt import esc, rows, seconds, short_repr
 from swiftgraph.report._gantt_svg import gantt_svg
 from swiftgraph.report._graph_svg import graph_svg
-from swiftgraph.report.analysis import critical_path
+from swiftgraph.report.analysis import CriticalPath, critical_path
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;padding:24px 32px;background:#f8f9fa;color:#212529;
@@ -74,7 +75,6 @@ def render_html(
 ) -> str:
     """The report page: summary, Gantt chart, graph diagram, and a table of every task."""
     cp = critical_path(timeline)
-    table = rows(timeline, cp)
     meta = " \u00b7 ".join(
         x
         for x in (
@@ -84,6 +84,75 @@ def render_html(
         )
         if x
     )
+    parts = [
+        f'<header><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p></header>',
+        *_run_sections(timeline, cp, graph, graph_mermaid, prefix=""),
+    ]
+    return _page(title, parts)
+
+
+def render_html_runs(
+    runs: Sequence[tuple[str, Timeline] | tuple[str, Timeline, Graph | None]],
+    *,
+    title: str = "swiftgraph runs",
+    note: str = "",
+) -> str:
+    """Several runs on ONE page, to compare them: a table of their wall time,
+    sequential time and savings, then each run's summary, Gantt chart (all on the
+    same time scale), graph diagram (when given) and task table.
+
+    ``runs`` holds ``(label, timeline)`` or ``(label, timeline, graph)``.
+    """
+    items = [(r[0], r[1], r[2] if len(r) > 2 else None) for r in runs]  # type: ignore[misc]
+    cps = [critical_path(tl) for _, tl, _ in items]
+    span = max([cp.wall for cp in cps] + [r.end for (_, tl, _), cp in zip(items, cps)
+                                           for r in rows(tl, cp)] + [0.0])
+    head = "".join(f"<th>{h}</th>" for h in (
+        "run", "wall time", "sequential (sum of tasks)", "saved", "parallelism", "critical path",
+    ))  # fmt: skip
+    body = "".join(
+        f'<tr><td><a href="#run{i}">{esc(label)}</a></td><td class="num">{esc(seconds(cp.wall))}</td>'
+        f'<td class="num">{esc(seconds(cp.sequential))}</td>'
+        f'<td class="num">{esc(seconds(cp.saved))}</td>'
+        f'<td class="num">{cp.parallelism:.2f}x</td><td>{esc(" -> ".join(cp.names))}</td></tr>'
+        for i, ((label, _, _), cp) in enumerate(zip(items, cps))
+    )
+    tasks = sum(len(tl.tasks) for _, tl, _ in items)
+    meta = f"{len(items)} runs \u00b7 {tasks} tasks"
+    parts = [
+        (
+            f'<header><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p>'
+            + (f"<p>{esc(note)}</p>" if note else "")
+            + '<p><label><input type="checkbox" id="critonly"> critical path only</label></p>'
+            + "</header>"
+        ),
+        (
+            f'<section id="runs"><h2>Runs</h2><div class="scroll"><table><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div></section>"
+        ),
+    ]
+    for i, ((label, tl, graph), cp) in enumerate(zip(items, cps)):
+        parts.append(f'<h2 class="run" id="run{i}">{esc(label)}</h2>')
+        parts.extend(
+            _run_sections(tl, cp, graph, None, prefix=f"run{i}-", heading=label, span=span)
+        )
+    return _page(title, parts)
+
+
+def _run_sections(
+    timeline: Timeline,
+    cp: CriticalPath,
+    graph: Graph | None,
+    graph_mermaid: str | None,
+    *,
+    prefix: str,
+    heading: str = "",
+    span: float | None = None,
+) -> list[str]:
+    """Summary, timeline, graph and task sections of one run; ``prefix`` keeps the
+    section ids unique when several runs share a page (the single-run page has no
+    prefix and its own "critical path only" box in the timeline section)."""
+    table = rows(timeline, cp)
     cards = "".join(
         f'<div class="card"><b>{esc(v)}</b><span>{esc(k)}</span></div>'
         for k, v in (
@@ -95,17 +164,22 @@ def render_html(
         )
     )
     chain = " <span>\u2192</span> ".join(f'<span class="pill">{esc(n)}</span>' for n in cp.names)
+    toggle = (
+        ""
+        if prefix
+        else '<p><label><input type="checkbox" id="critonly"> critical path only</label></p>'
+    )
+    chart_title = heading or timeline.graph or "Run timeline"
+    chart = gantt_svg(timeline, title=chart_title, cp=cp, span=span)
     parts = [
-        f'<header><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p></header>',
         (
-            f'<section id="summary"><h2>Summary</h2><div class="cards">{cards}</div>'
+            f'<section id="{prefix}summary"><h2>Summary</h2><div class="cards">{cards}</div>'
             f'<div class="chain"><span>Critical path:</span> {chain or "<em>no finished tasks</em>"}'
             "</div></section>"
         ),
         (
-            '<section id="timeline"><h2>Timeline</h2><p><label><input type="checkbox" '
-            'id="critonly"> critical path only</label></p><div class="scroll">'
-            f"{gantt_svg(timeline, title=timeline.graph or 'Run timeline', cp=cp)}</div></section>"
+            f'<section id="{prefix}timeline"><h2>Timeline</h2>{toggle}<div class="scroll">'
+            f"{chart}</div></section>"
         ),
     ]
     if graph is not None or graph_mermaid is not None:
@@ -113,10 +187,14 @@ def render_html(
         hot = [t.name for t in cp.tasks if not t.namespace]
         drawing = f'<div class="scroll">{graph_svg(graph, critical=hot)}</div>' if graph else ""
         parts.append(
-            f'<section id="graph"><h2>Graph</h2>{drawing}<details{"" if graph else " open"}>'
+            f'<section id="{prefix}graph"><h2>Graph</h2>{drawing}<details{"" if graph else " open"}>'
             f"<summary>Mermaid source</summary><pre>{esc(mermaid)}</pre></details></section>"
         )
-    parts.append(_task_table(table))
+    parts.append(_task_table(table, prefix))
+    return parts
+
+
+def _page(title: str, parts: list[str]) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -127,7 +205,7 @@ def render_html(
     )
 
 
-def _task_table(table: list[Any]) -> str:
+def _task_table(table: list[Any], prefix: str = "") -> str:
     head = "".join(
         f"<th>{h}</th>"
         for h in (
@@ -150,14 +228,22 @@ def _task_table(table: list[Any]) -> str:
             f'<td class="err">{esc(t.error or "")}</td></tr>'
         )
     return (
-        '<section id="tasks"><h2>Tasks</h2><div class="scroll"><table><thead><tr>'
+        f'<section id="{prefix}tasks"><h2>Tasks</h2><div class="scroll"><table><thead><tr>'
         f"{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table></div></section>"
     )
 
 
 def write_html(timeline: Timeline, path: str | os.PathLike[str], **kw: Any) -> str:
     """Write :func:`render_html` output to ``path`` (UTF-8) and return the path as str."""
-    text = render_html(timeline, **kw)
+    return _write(render_html(timeline, **kw), path)
+
+
+def write_html_runs(runs: Sequence[Any], path: str | os.PathLike[str], **kw: Any) -> str:
+    """Write :func:`render_html_runs` output to ``path`` (UTF-8) and return the path as str."""
+    return _write(render_html_runs(runs, **kw), path)
+
+
+def _write(text: str, path: str | os.PathLike[str]) -> str:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
     return os.fspath(path)
