@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from .compiled_types import Task
     from .loop import Run
 
+AWAIT_INLINE = True
+"""The local executor lets the loop await a plain async node body itself (two fewer
+coroutine frames per task). An executor that ships bodies elsewhere sets it False."""
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 

@@ -117,8 +117,11 @@ class _TaskFunction(Generic[R]):
             )
         run = caller.run
         key = caller.key if caller.kind is PUSH else caller.name
-        index = run.calls.get(key, 0)
-        run.calls[key] = index + 1
+        calls = run.calls
+        if calls is None:
+            calls = run.calls = {}
+        index = calls.get(key, 0)
+        calls[key] = index + 1
         task = Task(self.node, PUSH, (key, index), (args, kwargs), (PUSH,), caller.step)
         task.run = run
         task.base = caller.base or run.run_key

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable
+import itertools
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from . import executor as _executor
@@ -33,6 +36,10 @@ from .types import Command
 from .writes import fresh_state, result_writes, route
 
 DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_RUN_PREFIX = f"{os.getpid():x}-{os.urandom(4).hex()}-"
+_run_counter = itertools.count()
 
 Sink = Callable[[tuple[str, ...], str, Any], None]
 
@@ -111,19 +118,22 @@ class Run:
         self.sync = sync
         self.inline = sync and not graph.functional
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.calls: dict[Any, int] = {}  # Functional API: calls made so far, per caller
-        self.open_calls: set[asyncio.Task[Any]] = set()
+        # Rarely used state starts as a shared empty value and gets its own container
+        # on first write: thousands of live runs shouldn't each carry a dozen empty
+        # dicts and sets for the garbage collector to walk.
+        self.calls: dict[Any, int] | None = None  # Functional API: calls made, per caller
+        self.open_calls: set[asyncio.Task[Any]] | None = None
         self.cp: Any = None  # persistence.Checkpointing when the run is checkpointed
         self.step_writes: dict[str, list[Any]] | None = None
-        self.unsaved: list[Any] = []
-        self.interrupts: list[Any] = []
+        self.unsaved: list[Any] | tuple[()] = ()
+        self.interrupts: list[Any] | tuple[()] = ()
         self.interrupt_before: Any = ()
         self.interrupt_after: Any = ()
-        self.resumes: dict[str, list[Any]] = {}
-        self.saved: dict[str, list[tuple[str, Any]]] = {}
-        self.pending_resume: list[tuple[str, list[Any]]] = []
+        self.resumes: Mapping[str, list[Any]] = _EMPTY
+        self.saved: Mapping[str, list[tuple[str, Any]]] = _EMPTY
+        self.pending_resume: list[tuple[str, list[Any]]] | tuple[()] = ()
         self.previous: Any = None
-        self.run_key = str(config.get("run_id") or uuid.uuid4())
+        self.run_key = str(config.get("run_id") or f"{_RUN_PREFIX}{next(_run_counter):x}")
         self.runtime = runtime
         self.timeline = timeline
         limit = config.get("max_concurrency")
@@ -281,7 +291,9 @@ class Run:
         )
         self.step_writes.clear()
         if cp.durability == "exit":  # type: ignore[union-attr]
-            self.unsaved.append(record)
+            if not self.unsaved:
+                self.unsaved = []
+            self.unsaved.append(record)  # type: ignore[union-attr]
         else:
             await cp.save(record)  # type: ignore[union-attr]
 
@@ -335,36 +347,25 @@ class Run:
         self.inline = False
         loop = asyncio.get_running_loop()
         futures = [loop.create_task(self.run_task(t)) for t in tasks]
-        failed: list[asyncio.Task[Any]] = []
-        remaining = len(futures)
-        done_event = loop.create_future()
-
-        def on_done(fut: asyncio.Task[Any]) -> None:
-            nonlocal remaining
-            remaining -= 1
-            if not fut.cancelled() and fut.exception() is not None:
-                failed.append(fut)
-            if (failed or remaining == 0) and not done_event.done():
-                done_event.set_result(None)
-
+        waiter = _StepWaiter(loop, len(futures))
         for fut in futures:
-            fut.add_done_callback(on_done)
+            fut.add_done_callback(waiter.on_done)
         try:
-            await done_event
+            await waiter.done
         except BaseException:
             for fut in futures:
                 fut.cancel()
             raise
         finally:
-            if failed or done_event.cancelled():
+            if waiter.failed or waiter.done.cancelled():
                 pending = [f for f in futures if not f.done()]
                 for fut in pending:
                     fut.cancel()
                 if pending:
                     await asyncio.wait(pending)
             self.inline = self.sync and not self.graph.functional
-        if failed:
-            raise failed[0].exception()  # type: ignore[misc]
+        if waiter.failed:
+            raise waiter.failed.exception()  # type: ignore[misc]
 
     async def run_task(self, task: Task) -> None:
         node = task.node
@@ -376,8 +377,23 @@ class Run:
             self.timeline.live.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
         try:
-            if node.fn is None and node.subgraph is None:
+            fn = node.fn
+            if fn is None and node.subgraph is None:
                 result = task.input  # START forwards the input
+            elif (
+                _executor.AWAIT_INLINE
+                and fn is not None
+                and fn.is_async
+                and not fn.inject
+                and not node.retry_policy
+                and self.semaphore is None
+            ):
+                # the common case, without the executor's two frames: await it here
+                token = CURRENT_TASK.set(task)
+                try:
+                    result = await fn.fn(task.input)
+                finally:
+                    CURRENT_TASK.reset(token)
             elif self.semaphore is not None:
                 async with self.semaphore:
                     result = await self.call_body(task)
@@ -464,6 +480,8 @@ class Run:
             self._emit_task_start(task)
         current = asyncio.current_task()
         if current is not None:
+            if self.open_calls is None:
+                self.open_calls = set()
             self.open_calls.add(current)
         try:
             if self.semaphore is not None:
@@ -490,7 +508,8 @@ class Run:
                 exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
             raise
         finally:
-            self.open_calls.discard(current)  # type: ignore[arg-type]
+            if self.open_calls is not None:
+                self.open_calls.discard(current)  # type: ignore[arg-type]
         if record is not None:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
@@ -508,7 +527,9 @@ class Run:
         interrupts = list(exc.args[0]) if exc.args else []
         if getattr(exc, "recorded", False):
             return
-        self.interrupts.extend(interrupts)
+        if not self.interrupts:
+            self.interrupts = []
+        self.interrupts.extend(interrupts)  # type: ignore[union-attr]
         if self.cp is not None:
             answered = len(self.resumes.get(task.id, ()))
             value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
@@ -648,6 +669,25 @@ class Run:
                     "payload": payload,
                 },
             )
+
+
+class _StepWaiter:
+    """Wakes the step when every task is done or the first one fails (one object,
+    not a closure and its cells: a step of a few tasks is the common case)."""
+
+    __slots__ = ("done", "remaining", "failed")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.remaining = count
+        self.failed: asyncio.Task[Any] | None = None
+
+    def on_done(self, fut: asyncio.Task[Any]) -> None:
+        self.remaining -= 1
+        if self.failed is None and not fut.cancelled() and fut.exception() is not None:
+            self.failed = fut
+        if (self.failed is not None or self.remaining == 0) and not self.done.done():
+            self.done.set_result(None)
 
 
 def _no_op(_chunk: Any) -> None:
