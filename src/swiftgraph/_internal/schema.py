@@ -33,10 +33,19 @@ def _hints(schema: Any) -> dict[str, Any]:
         return {}
     try:
         hints = typing.get_type_hints(schema, include_extras=True)
-    except Exception:
+    except Exception as exc:
         hints = {}
         for base in reversed(getattr(schema, "__mro__", ())):
             hints.update(getattr(base, "__annotations__", {}) or {})
+        unresolved = [k for k, v in hints.items() if isinstance(v, str) and "Annotated" in v]
+        if unresolved:
+            # a reducer we can't see would silently become "last value wins"
+            raise GraphDefinitionError(
+                f"Can't resolve the annotations of state schema "
+                f"{getattr(schema, '__qualname__', schema)!r} ({exc}), so the reducers of "
+                f"{unresolved} can't be read. Define the schema where its names resolve at "
+                "module level, or import the module normally so typing can find it."
+            ) from exc
     if is_pydantic_model(schema):
         return {k: v for k, v in hints.items() if k in schema.model_fields}
     if is_dataclass_type(schema):

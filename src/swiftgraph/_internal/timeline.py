@@ -18,6 +18,12 @@ Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"
 LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES = range(7)
 
 
+def _output(task: Any) -> Any:
+    """What a task wrote to the state (edge triggers left out), for reports."""
+    writes = [(c, v) for c, v in task.writes if isinstance(c, str) and ":" not in c and not c.startswith("__")]
+    return dict(writes) if writes else None
+
+
 def live_entry(task: Any, start: float, parent: list[Any] | None = None) -> list[Any]:
     return [task, start, None, "running", None, parent, 0]
 
@@ -80,6 +86,8 @@ class Timeline:
                 namespace=task.run.ns if task.run is not None else (),
                 error=entry[LIVE_ERROR],
                 parent=made.get(id(parent)) if parent is not None else None,
+                input=task.input,
+                output=_output(task),
             )
             made[id(entry)] = record
             self.tasks.append(record)
