@@ -1,0 +1,160 @@
+"""SQLite specifics: WAL, lock contention, migrations, connections, the async wrapper."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, new_checkpoint_id
+from swiftgraph.checkpoint.sqlite import MIGRATIONS, SqliteSaver
+from swiftgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+
+def rec(thread_id: str = "t", data: bytes = b"x") -> CheckpointRecord:
+    return CheckpointRecord(thread_id, "", new_checkpoint_id(), None, 0, "now", {"step": 0}, data)
+
+
+def test_file_is_wal_and_versioned(tmp_path):
+    path = tmp_path / "cp.sqlite"
+    with SqliteSaver.from_conn_string(path) as saver:
+        saver.put(rec())
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"checkpoints", "writes", "schema_version"} <= tables
+    conn.close()
+
+
+def test_reopen_keeps_data_and_setup_is_idempotent(tmp_path):
+    path = str(tmp_path / "cp.sqlite")
+    r = rec(data=b"\x00kept")
+    with SqliteSaver.from_conn_string(path) as saver:
+        saver.put(r)
+        saver.setup()
+    with SqliteSaver.from_conn_string(path) as saver:
+        saver.setup()
+        saver.setup()
+        assert saver.get("t", "") == r
+        assert saver.conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(
+            MIGRATIONS
+        )
+
+
+def test_foreign_checkpoints_table_refused(tmp_path):
+    """A file holding another checkpointer's tables (e.g. LangGraph's) is left alone."""
+    path = tmp_path / "langgraph.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE checkpoints (thread_id TEXT, checkpoint BLOB)")
+    conn.close()
+    with (
+        SqliteSaver.from_conn_string(path) as saver,
+        pytest.raises(RuntimeError, match="did not create"),
+    ):
+        saver.get("t", "")
+    with sqlite3.connect(path) as conn:  # untouched: the migration rolled back
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert names == {"checkpoints"}
+
+
+def test_newer_schema_refused(tmp_path):
+    path = str(tmp_path / "cp.sqlite")
+    with SqliteSaver.from_conn_string(path) as saver:
+        saver.setup()
+        saver.conn.execute("INSERT INTO schema_version VALUES (99, 'future')")
+    with (
+        SqliteSaver.from_conn_string(path) as saver,
+        pytest.raises(RuntimeError, match="upgrade swiftgraph"),
+    ):
+        saver.put(rec())
+
+
+def test_busy_database_is_waited_out(tmp_path):
+    """Another process holds the write lock longer than busy_timeout: the retry loop
+    waits it out, where SQLite alone would raise "database is locked"."""
+    path = str(tmp_path / "cp.sqlite")
+    with SqliteSaver.from_conn_string(path, timeout=0.02) as saver:
+        saver.setup()
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        threading.Timer(0.5, lambda: other.execute("COMMIT")).start()
+        start = time.monotonic()
+        saver.put(rec())
+        assert time.monotonic() - start >= 0.4
+        assert saver.busy_retries > 0
+        assert len(list(saver.list("t"))) == 1
+
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            no_retry = SqliteSaver(path=path, timeout=0.02, retry_for=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                no_retry.put(rec())
+            no_retry.close()
+        finally:
+            other.execute("COMMIT")
+            other.close()
+
+
+def test_caller_connection_is_used_not_closed(tmp_path):
+    conn = sqlite3.connect(tmp_path / "mine.sqlite", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    r = rec()
+    saver.put(r)
+    saver.put_writes("t", "", r.checkpoint_id, [PendingWrite("~0", "a", 0, "x", b"v")])
+    saver.close()
+    assert conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 1
+    assert not conn.in_transaction  # committed
+    conn.close()
+    with pytest.raises(TypeError):
+        SqliteSaver(sqlite3.connect(":memory:"), path="x.sqlite")
+
+
+def test_forked_child_is_refused(tmp_path, monkeypatch):
+    with SqliteSaver.from_conn_string(tmp_path / "cp.sqlite") as saver:
+        monkeypatch.setattr(saver, "_pid", -1)  # as if this were a forked child
+        with pytest.raises(RuntimeError, match="forked"):
+            saver.put(rec())
+
+
+def test_list_is_lazy_and_paged(tmp_path):
+    with SqliteSaver.from_conn_string(tmp_path / "cp.sqlite") as saver:
+        for _ in range(40):
+            saver.put(rec())
+        statements: list[str] = []
+        saver.conn.set_trace_callback(statements.append)
+        it = saver.list("t")
+        assert statements == []
+        first = next(it)
+        assert len([s for s in statements if s.startswith("SELECT")]) == 1
+        rest = list(it)
+        assert 1 + len(rest) == 40 and first.checkpoint_id > rest[0].checkpoint_id
+        assert len([s for s in statements if s.startswith("SELECT")]) == 2  # 16, then 24 < 32
+
+
+async def test_async_saver_from_conn_string(tmp_path):
+    path = str(tmp_path / "cp.sqlite")
+    async with AsyncSqliteSaver.from_conn_string(path) as saver:
+        records = [rec(f"t{i % 5}") for i in range(50)]
+        await asyncio.gather(*(saver.aput(r) for r in records))
+        await asyncio.gather(
+            *(
+                saver.aput_writes(
+                    r.thread_id, "", r.checkpoint_id, [PendingWrite("~0", "a", 0, "x", b"v")]
+                )
+                for r in records
+            )
+        )
+        assert await saver.athreads() == [f"t{i}" for i in range(5)]
+        assert len(await saver.alist(None, None)) == 50
+        assert len(await saver.aget_writes("t0", "", records[0].checkpoint_id)) == 1
+        await saver.adelete_thread("t0")
+        assert await saver.aget("t0", "") is None
+        # the sync methods work on the same saver, from the loop thread too
+        assert saver.threads() == [f"t{i}" for i in range(1, 5)]
+    with SqliteSaver.from_conn_string(path) as saver:
+        assert len(list(saver.list(None, None))) == 40
