@@ -86,3 +86,13 @@ def test_map_reduce_graph_shape() -> None:
     assert len([t for t in tl.tasks if t.name == "summarize"]) == 3
     assert len(steps["summarize"]) == 1 and len(steps["combine"]) == 1
     assert min(steps["combine"]) > max(steps["summarize"])
+
+
+def test_approval_agent_pauses_and_resumes_both_ways() -> None:
+    approved = run_example("approval_agent.py", "--unit", "0.001").stdout
+    assert "paused: {'tool_request'" in approved and "next: ('approve',)" in approved
+    assert approved.index("human: approved") < approved.index("tool: searched")
+    assert approved.rstrip().endswith("using 3 results")
+    denied = run_example("approval_agent.py", "--unit", "0.001", "--deny").stdout
+    assert "human: denied" in denied and "tool: searched" not in denied
+    assert denied.rstrip().endswith("using denied")
