@@ -30,6 +30,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
+import builtins
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,7 +80,7 @@ class BaseCheckpointSaver(ABC):
 
     @abstractmethod
     def put(self, record: CheckpointRecord) -> None:
-        """Store a checkpoint. Ids are unique; storing the same id twice is an error."""
+        """Store a checkpoint. Ids are unique: storing the same id twice raises ``ValueError``."""
 
     @abstractmethod
     def put_writes(
@@ -100,17 +101,19 @@ class BaseCheckpointSaver(ABC):
         before: str | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointRecord]:
-        """Checkpoints newest first; ``thread_id=None`` means every thread, ``checkpoint_ns=None`` every namespace."""
+        """Checkpoints newest first; ``thread_id=None`` means every thread, ``checkpoint_ns=None``
+        every namespace; ``limit <= 0`` yields nothing. The iterator may be lazy (read in
+        pages): callers that need a fixed view should materialize it."""
 
     @abstractmethod
-    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> builtins.list[PendingWrite]:
         """The pending writes saved against a checkpoint, sorted by (task_path, task_id, idx)."""
 
     @abstractmethod
     def delete_thread(self, thread_id: str) -> None:
         """Forget a thread: its checkpoints and writes, in every namespace."""
 
-    def threads(self) -> list[str]:
+    def threads(self) -> builtins.list[str]:
         """Every thread id with at least one checkpoint (for tools like the CLI)."""
         return sorted({r.thread_id for r in self.list(None, None)})
 
@@ -134,18 +137,18 @@ class BaseCheckpointSaver(ABC):
         *,
         before: str | None = None,
         limit: int | None = None,
-    ) -> list[CheckpointRecord]:
+    ) -> builtins.list[CheckpointRecord]:
         return await asyncio.to_thread(
             lambda: list(self.list(thread_id, checkpoint_ns, before=before, limit=limit))
         )
 
-    async def aget_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+    async def aget_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> builtins.list[PendingWrite]:
         return await asyncio.to_thread(self.get_writes, thread_id, checkpoint_ns, checkpoint_id)
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
 
-    async def athreads(self) -> list[str]:
+    async def athreads(self) -> builtins.list[str]:
         return await asyncio.to_thread(self.threads)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import builtins
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -61,18 +62,20 @@ class InMemorySaver(BaseCheckpointSaver):
                 if before is None or r.checkpoint_id < before
             ]
         found.sort(key=lambda r: r.checkpoint_id, reverse=True)
-        return iter(found[:limit] if limit is not None else found)
+        if limit is not None:
+            found = found[: max(limit, 0)]
+        return iter(found)
 
-    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> list[PendingWrite]:
+    def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> builtins.list[PendingWrite]:
         with self._lock:
             return sorted(self.writes.get((thread_id, checkpoint_ns, checkpoint_id), {}).values())
 
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
-            for key in [k for k in self.storage if k[0] == thread_id]:
-                del self.storage[key]
-            for key in [k for k in self.writes if k[0] == thread_id]:
-                del self.writes[key]
+            for thread_key in [k for k in self.storage if k[0] == thread_id]:
+                del self.storage[thread_key]
+            for write_key in [k for k in self.writes if k[0] == thread_id]:
+                del self.writes[write_key]
 
 
 MemorySaver = InMemorySaver
