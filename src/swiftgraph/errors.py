@@ -1,6 +1,9 @@
 """swiftgraph's exceptions; see :mod:`swiftgraph._internal.errors` for the tree."""
 
+from typing import Any
+
 from swiftgraph._internal.errors import (
+    CheckpointError,
     EmptyChannelError,
     EmptyInputError,
     ErrorCode,
@@ -19,7 +22,18 @@ from swiftgraph._internal.errors import (
 from swiftgraph._internal.builder import SwiftGraphWarning
 from swiftgraph._internal.writes import UnknownRouteKeyError
 
+def __getattr__(name: str) -> Any:
+    # the serializer is loaded only when a checkpoint is: keep `import swiftgraph.errors` light
+    if name == "SerializationError":
+        from swiftgraph._internal.serde import SerializationError
+
+        return SerializationError
+    raise AttributeError(f"module 'swiftgraph.errors' has no attribute {name!r}")
+
+
 __all__ = [
+    "CheckpointError",
+    "SerializationError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",

@@ -11,8 +11,10 @@ The tree, with LangGraph's names so ``except`` clauses port unchanged::
     ├── GraphBubbleUp             control flow, not failure: never reaches the user
     │   ├── GraphInterrupt        a node paused for a human
     │   └── ParentCommand         a Command(graph=PARENT) travelling up
-    └── SwiftGraphError (ValueError)  mistakes in how a graph is built (compile time)
-        └── GraphDefinitionError  names the node or edge at fault and how to fix it
+    ├── SwiftGraphError (ValueError)  swiftgraph's own errors
+    │   ├── GraphDefinitionError  how a graph is built (compile time): names the node or edge
+    │   └── CheckpointError       a checkpoint that can't be used (missing, corrupt, foreign)
+    └── SerializationError (ValueError)  a value that can't be saved or loaded (its path)
     RecursionError
     └── GraphRecursionError       the run hit ``recursion_limit`` supersteps
 
@@ -124,6 +126,12 @@ class SwiftGraphError(ValueError):
     """Base of swiftgraph's own set-up errors."""
 
 
+class CheckpointError(SwiftGraphError):
+    """A checkpoint that can't be used: missing, from an incomplete history, or not a
+    swiftgraph checkpoint (refused, never half-loaded). Contrast ``SerializationError``
+    (:mod:`swiftgraph.checkpoint.serde`), raised when a *value* can't be saved or loaded."""
+
+
 class GraphDefinitionError(SwiftGraphError):
     """The graph as built can't run: an edge to an unknown node, a reserved or taken
     node name, no entry point, an invalid schema. Raised by the builder or by
@@ -131,6 +139,7 @@ class GraphDefinitionError(SwiftGraphError):
 
 
 __all__ = [
+    "CheckpointError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .constants import MISSING
-from .errors import SwiftGraphError
+from .errors import CheckpointError
 from .serde import SerializationError, register
 from .types import Interrupt, Overwrite, Send
 
@@ -46,10 +46,6 @@ ERROR = "__error__"
 RETURN = "__return__"
 RESUME = "__resume__"
 PUSH_SENDS = "__pregel_push"
-
-
-class CheckpointError(SwiftGraphError):
-    """A checkpoint that can't be loaded or saved (missing thread id, corrupt data)."""
 
 
 @dataclass(slots=True)
