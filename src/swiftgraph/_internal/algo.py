@@ -43,8 +43,8 @@ def plan(
         candidates = trigger_to_nodes.get(updated[0], ())  # type: ignore[assignment]
     else:
         candidates = {n for ch in updated for n in trigger_to_nodes.get(ch, ())}
-        if len(candidates) > 1:
-            candidates = sorted(candidates)
+        if len(candidates) > 1:  # in the order nodes were added, as LangGraph plans them
+            candidates = sorted(candidates, key=graph.node_order.__getitem__)
     tasks: list[Task] = []
     nodes = graph.nodes
     for name in candidates:

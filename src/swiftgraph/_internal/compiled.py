@@ -134,7 +134,7 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         channels=channels,
         state_keys=state_keys,
         state_key_set=state_set,
-        trigger_to_nodes={k: tuple(sorted(v)) for k, v in trigger_to_nodes.items()},
+        trigger_to_nodes={k: tuple(v) for k, v in trigger_to_nodes.items()},  # definition order
         deferred_channels=frozenset(deferred),
         input_keys=tuple(input_keys),
         output_keys=tuple(output_keys),
@@ -145,6 +145,7 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             k for k in state_keys if isinstance(channels[k], BinaryOperatorAggregate)
         ),
         barrier_channels=tuple(k for k, ch in channels.items() if isinstance(ch, NamedBarrierValue)),
+        node_order={name: i for i, name in enumerate(nodes)},
     )
     return CompiledStateGraph(builder, graph, **options)
 

@@ -70,6 +70,7 @@ class CompiledGraph:
     reducer_keys: frozenset[str] = frozenset()  # state keys merged by a reducer
     barrier_channels: tuple[str, ...] = ()  # join barriers (may hold partial state)
     functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block
+    node_order: dict[str, int] = field(default_factory=dict)  # name -> position added
     extras: dict[str, Any] = field(default_factory=dict)
 
 

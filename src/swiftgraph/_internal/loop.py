@@ -174,6 +174,7 @@ class Run:
             stop = self.step + self.recursion_limit
             while tasks:
                 if self.interrupt_before and self._breakpoint(tasks, "before", skip=resumed):
+                    self._paused()
                     break
                 resumed = False
                 await self.run_step(tasks)
@@ -192,6 +193,7 @@ class Run:
                     await self._save("loop", self.step, sends, ran=sorted({t.name for t in tasks}))
                 self.step += 1
                 if self.interrupt_after and self._breakpoint(tasks, "after"):
+                    self._paused()
                     break
                 if self.step > stop:  # LangGraph checks before planning: a finished run can trip it
                     raise GraphRecursionError(
@@ -240,6 +242,11 @@ class Run:
             tasks = resume_plan(self, restored, input)
             for tid, values in self.pending_resume:
                 await self.cp.save_resume(self.run_key, tid, values)
+            # a resumed run starts from the state it resumes: callers see it first
+            self.output_touched = True
+            if "values" in self.modes:
+                self.emit("values", self.read_output())
+            self._emit_checkpoint(tasks)
             return tasks, True
         if self.cp is not None:
             self.step = restored.record.step + 1 if restored is not None else -1
@@ -303,6 +310,11 @@ class Run:
             return False
         hit = any(t.node.name in names or names == "*" for t in tasks if not t.node.hidden)
         return hit
+
+    def _paused(self) -> None:
+        """A static breakpoint stopped the run (LangGraph streams an empty interrupt)."""
+        if "updates" in self.modes:
+            self.emit("updates", {INTERRUPT: ()})
 
     def _show_interrupted(self, tasks: list[Task]) -> None:
         """A step cut short by ``interrupt()``: the checkpoint keeps it pending; the
@@ -425,6 +437,8 @@ class Run:
                 for call in list(self.open_calls):
                     call.cancel()
             await self._interrupted(task, exc)
+            if debug:
+                self._emit_task_result(task, None, {}, list(exc.args[0]) if exc.args else [])
             return
         except BaseException as exc:
             if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
@@ -448,7 +462,7 @@ class Run:
         if record is not None:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
-        if self.cp is not None and not node.hidden:
+        if self.cp is not None:
             await self.cp.save_writes(task.base, task, writes)
         if self.modes and not node.hidden:
             if "updates" in self.modes:
@@ -627,7 +641,11 @@ class Run:
         self._emit_debug(task, "task", payload)
 
     def _emit_task_result(
-        self, task: Task, error: BaseException | None, result: dict[str, Any] | None = None
+        self,
+        task: Task,
+        error: BaseException | None,
+        result: dict[str, Any] | None = None,
+        interrupts: list[Any] = (),  # type: ignore[assignment]
     ) -> None:
         keys = self.out_key_set
         if result is None:
@@ -637,7 +655,9 @@ class Run:
             "name": task.name,
             "error": error,
             "result": result,
-            "interrupts": [],
+            "interrupts": [
+                {"value": i.value, "id": i.id, "response_schema": None} for i in interrupts
+            ],
         }
         self.emit("tasks", payload)
         self._emit_debug(task, "task_result", payload)

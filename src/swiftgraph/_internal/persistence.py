@@ -231,7 +231,10 @@ class Checkpointing:
         rows = [
             PendingWrite(
                 path, task.id, idx0 + i, chan,
-                self.serde.dumps(value, where=f"the write to {chan!r} by task {task.name!r}"),
+                self.serde.dumps(
+                    [value.node, value.arg] if chan == PUSH_SENDS else value,
+                    where=f"the write to {chan!r} by task {task.name!r}",
+                ),
             )
             for i, (chan, value) in enumerate(writes)
         ]
@@ -494,8 +497,13 @@ def pending_tasks(run: Run, restored: Restored) -> list[Task]:
         task.run = run
         task.base = run.run_key  # before anything asks for task.id
         writes = run.saved.get(task.id)
-        if writes and not any(c in (ERROR, INTERRUPT) for c, _ in writes):
-            task.writes = [(c, v) for c, v in writes if c not in ("__no_writes__", RETURN)]
+        if writes and any(c not in (ERROR, INTERRUPT) for c, _ in writes):
+            # it finished (maybe after an error or an answered interrupt): reuse its writes
+            task.writes = [
+                (c, Send(v[0], v[1]) if c == PUSH_SENDS else v)
+                for c, v in writes
+                if c not in ("__no_writes__", RETURN, ERROR, INTERRUPT)
+            ]
             task.done = True
     return tasks
 
@@ -518,9 +526,10 @@ def resume_plan(run: Run, restored: Restored, command: Any) -> list[Task]:
     if isinstance(resume, dict) and resume and all(k in {i.id for _, i in pending} for k in resume):
         answers = [(tid, resume[i.id]) for tid, i in pending if i.id in resume]
     elif len(pending) > 1:
-        raise CheckpointError(
-            f"{len(pending)} interrupts are pending ({', '.join(i.id for _, i in pending)}); "
-            "answer each by id: Command(resume={interrupt_id: value, ...})."
+        raise RuntimeError(  # LangGraph's words: resume with Command(resume={id: value, ...})
+            "When there are multiple pending interrupts, you must specify the interrupt id "
+            "when resuming. Docs: https://docs.langchain.com/oss/python/langgraph/interrupts"
+            "#handling-multiple-interrupts."
         )
     elif pending:
         answers = [(pending[0][0], resume)]

@@ -33,10 +33,10 @@ class StateAPI:
 
     @staticmethod
     def _where(config: dict[str, Any]) -> tuple[str, str, str | None]:
-        from .compiled import _thread_id
-
         conf = config.get("configurable") or {}
-        return _thread_id(config), conf.get("checkpoint_ns", ""), conf.get("checkpoint_id")
+        if "thread_id" not in conf:
+            raise KeyError("thread_id")  # as LangGraph; the config needs {"configurable": {"thread_id": ...}}
+        return str(conf["thread_id"]), conf.get("checkpoint_ns", ""), conf.get("checkpoint_id")
 
     def _temp_run(self, thread_id: str, ns: str) -> Any:
         from .loop import Run
@@ -75,7 +75,7 @@ class StateAPI:
             saved = run.saved.get(task.id, [])
             its = tuple(interrupts_of(saved, len(run.resumes.get(task.id, ()))))
             all_interrupts.extend(its)
-            error = next((Exception(v) for c, v in saved if c == ERROR), None)
+            error = next((v for c, v in saved if c == ERROR), None)  # the repr, as LangGraph
             result = None
             if task.done:
                 result = {c: v for c, v in task.writes if c in self.graph.state_key_set}
@@ -134,10 +134,12 @@ class StateAPI:
         thread_id, ns, checkpoint_id = self._where(config)
         before_id = ((before or {}).get("configurable") or {}).get("checkpoint_id") or checkpoint_id
         out: list[StateSnapshot] = []
-        records = await saver.alist(thread_id, ns, before=before_id)
-        if checkpoint_id is not None:
+        if checkpoint_id is not None and before is None:
+            # as LangGraph's savers: a config naming a checkpoint lists just that one
             first = await saver.aget(thread_id, ns, checkpoint_id)
-            records = ([first] if first is not None else []) + list(records)
+            records = [first] if first is not None else []
+        else:
+            records = await saver.alist(thread_id, ns, before=before_id)
         for record in records:
             if filter and any(record.metadata.get(k) != v for k, v in filter.items()):
                 continue
@@ -170,7 +172,7 @@ class StateAPI:
         if restored is not None:
             restore_into(run, restored)
         else:
-            run.step = -1
+            run.step = 0
         graph = self.graph
         if as_node is None:
             as_node = _last_writer(restored) if restored is not None else START

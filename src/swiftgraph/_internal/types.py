@@ -156,11 +156,22 @@ class Overwrite:
 class Interrupt:
     """A pause requested by ``interrupt(value)``; ``id`` is what ``Command(resume={id: ...})`` answers."""
 
-    __slots__ = ("value", "id")
+    __slots__ = ("value", "id", "response_schema")
 
-    def __init__(self, value: Any, id: str = "placeholder-id") -> None:
+    def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None) -> None:
         self.value = value
         self.id = id
+        self.response_schema = response_schema
+
+    @classmethod
+    def from_ns(cls, value: Any, ns: str, *, response_schema: Any = None) -> Interrupt:
+        digest = hashlib.blake2b(ns.encode(), digest_size=16).hexdigest()
+        return cls(value=value, id=digest, response_schema=response_schema)
+
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated in LangGraph in favour of ``id``; kept for code that still reads it."""
+        return self.id
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Interrupt) and (self.value, self.id) == (other.value, other.id)
@@ -169,7 +180,7 @@ class Interrupt:
         return hash(self.id)
 
     def __repr__(self) -> str:
-        return f"Interrupt(value={self.value!r}, id={self.id!r})"
+        return f"Interrupt(value={self.value!r}, id={self.id!r}, response_schema={self.response_schema!r})"
 
 
 @dataclass(frozen=True)
