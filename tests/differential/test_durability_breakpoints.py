@@ -1,0 +1,126 @@
+"""Streams of interrupted and resumed runs (``__interrupt__`` chunks in every stream
+mode) and breakpoints: ``interrupt_before``/``interrupt_after`` at compile time and per
+call, resumed with ``invoke(None)``/``stream(None)``; swiftgraph vs LangGraph.
+"""
+
+from __future__ import annotations
+
+import pytest
+from durability_kit import S, Tx, chain, compare, interrupt_graph, logger, mismatch, saver, thread
+
+WHY = {
+    "A": "a resumed run streams first the state it resumes from on LangGraph (values: that "
+         "state; checkpoints/debug: that checkpoint); swiftgraph starts with the first new chunk",
+    "B": "tasks/debug: LangGraph emits a result event for the interrupted task (result {}, "
+         "interrupts [{'value', 'id', 'response_schema'}]); swiftgraph emits none",
+    "C": "on resume LangGraph replays the finished sibling's saved writes (updates chunk "
+         "{'c': ..., '__metadata__': {'cached': True}}, a task-start event); swiftgraph streams "
+         "nothing for it",
+    "D": "values: LangGraph streams {'__interrupt__': ..., <the state before the step>} and "
+         "then a values chunk with the sibling's writes; swiftgraph streams one chunk holding "
+         "both (the sibling's writes and __interrupt__)",
+    "E": "updates: LangGraph emits {'__interrupt__': ()} when interrupt_before/after pauses the "
+         "run; swiftgraph emits nothing",
+}
+STREAM_GAPS = {
+    ("line", "values"): "A", ("line", "updates+values"): "A", ("line", "tasks"): "B",
+    ("line", "debug"): "AB", ("line", "checkpoints"): "A", ("sibling", "updates"): "C",
+    ("sibling", "values"): "AD", ("sibling", "updates+values"): "ACD",
+    ("sibling", "tasks"): "BC", ("sibling", "debug"): "ABC", ("sibling", "checkpoints"): "A",
+}
+
+
+def gaps(letters: str):
+    return mismatch("; ".join(f"({c}) {WHY[c]}" for c in letters))
+
+
+MODES = {"updates": "updates", "values": "values", "updates+values": ["updates", "values"],
+         "tasks": "tasks", "debug": "debug", "checkpoints": "checkpoints"}
+
+
+@pytest.mark.parametrize("layout, mode", [
+    pytest.param(layout, mode, id=f"{layout}-{mode}",
+                 marks=[gaps(STREAM_GAPS[layout, mode])] if (layout, mode) in STREAM_GAPS else [])
+    for layout in ("line", "sibling") for mode in MODES
+])
+def test_interrupt_in_streams(layout, mode):
+    mode = MODES[mode]
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, layout=layout), thread("st")
+        out = [tx.attempt(app.stream, {"log": []}, cfg, stream_mode=mode)]
+        out.append(tx.attempt(app.stream, E.Command(resume="ok"), cfg, stream_mode=mode))
+        if layout == "sibling":  # b and c run together: LangGraph streams them in any order
+            out = [(o[0], sorted(map(repr, o[1]))) if o[0] == "ok" else o for o in out]
+        return out
+
+    compare(scenario)
+
+
+BREAKS = {
+    "compile-before": ({"interrupt_before": ["b"]}, {}),
+    "compile-after": ({"interrupt_after": ["a"]}, {}),
+    "compile-both": ({"interrupt_before": ["c"], "interrupt_after": ["a"]}, {}),
+    "compile-all": ({"interrupt_before": "*"}, {}),
+    "call-before": ({}, {"interrupt_before": ["b"]}),
+    "call-after": ({}, {"interrupt_after": ["b"]}),
+    "call-over-compile": ({"interrupt_before": ["b"]}, {"interrupt_before": ["c"]}),
+}
+
+
+@pytest.mark.parametrize("case", list(BREAKS))
+@pytest.mark.parametrize("method", ["invoke", pytest.param("stream", marks=gaps("AE"))])
+def test_breakpoints_then_resume_with_none(case, method):
+    compile_kw, call_kw = BREAKS[case]
+
+    def scenario(E):
+        tx, app, cfg = Tx(), chain(E, "a", "b", "c", **compile_kw), thread("bp")
+        kw = dict(call_kw, **({"stream_mode": ["updates", "values"]} if method == "stream" else {}))
+        run = getattr(app, method)
+        out = [tx.attempt(run, {"log": []}, cfg, **kw), tx.state(app, cfg)]
+        for _ in range(3):  # resume until the thread is done
+            if app.get_state(cfg).next:
+                out += [tx.attempt(run, None, cfg, **kw), tx.state(app, cfg)]
+        return out + [tx.history(app, cfg)]
+
+    compare(scenario)
+
+
+def test_breakpoint_in_parallel_step():
+    def scenario(E):
+        tx, calls = Tx(), []
+        g = E.StateGraph(S)
+        for n in "abcd":
+            g.add_node(n, logger(n, calls))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        g.add_edge("a", "c")
+        g.add_edge(["b", "c"], "d")
+        app, cfg = g.compile(checkpointer=saver(E), interrupt_after=["b"]), thread("pp")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, None, cfg), tx.state(app, cfg)]
+        return out + [sorted(calls)]
+
+    compare(scenario)
+
+
+@mismatch("order of parallel tasks in StateSnapshot.next / .tasks / history rows: LangGraph "
+          "lists them in node-definition order ('zed', 'mid', 'alpha'); swiftgraph sorts them "
+          "by name ('alpha', 'mid', 'zed')")
+def test_task_order():
+    def scenario(E):
+        tx = Tx()
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a"))
+        for n in ("zed", "mid", "alpha"):
+            g.add_node(n, logger(n))
+        g.add_edge(E.START, "a")
+        for n in ("mid", "alpha", "zed"):
+            g.add_edge("a", n)
+        app, cfg = g.compile(checkpointer=saver(E), interrupt_before=["mid"]), thread("o")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        return out + [tx.attempt(app.invoke, None, cfg), tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[1][1]["next"] == ("zed", "mid", "alpha")

@@ -1,0 +1,190 @@
+"""``interrupt()`` on the Graph API: ``__interrupt__`` in outputs and snapshots,
+``Command(resume=...)`` (one value, a dict keyed by interrupt id), nodes rerun from their
+start, siblings' writes kept.  Streams and breakpoints: ``test_durability_breakpoints``.
+
+Transcripts compare whole snapshots (see ``durability_kit``); ``calls`` lists count how
+often each node body ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import divergence, run_both
+from durability_kit import S, Tx, asking, chain, compare, interrupt_graph, mismatch, thread
+
+
+def test_single_interrupt_then_resume():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls), thread("i")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg), list(calls)]
+        out += [tx.attempt(app.invoke, E.Command(resume="yes"), cfg), tx.state(app, cfg)]
+        return out + [list(calls), tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[2] == ["a", "b"] and lg[5] == ["a", "b", "b", "c"]  # b reran from its start
+    assert lg[3] == ("ok", {"log": ["a", "b:yes", "c"]})
+
+
+def test_two_interrupts_in_one_node_answered_in_turn():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, questions=("q1", "q2")), thread("i2")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, E.Command(resume="A1"), cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, E.Command(resume="A2"), cfg), tx.state(app, cfg)]
+        return out + [list(calls), tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[4] == ("ok", {"log": ["a", "b:A1/A2", "c"]})
+    assert lg[6] == ["a", "b", "b", "b", "c"]
+
+
+def test_sibling_of_interrupted_node_finishes_once():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, layout="sibling"), thread("s")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, E.Command(resume=1), cfg), tx.state(app, cfg)]
+        return out + [list(calls)]
+
+    lg = compare(scenario)
+    assert lg[0][1]["log"] == ["a", "c"]
+    assert lg[4] == ["a", "b", "c", "b"]
+
+
+def resume_map(tx, app, cfg, pick=None) -> dict:
+    """{interrupt id: answer} for the pending interrupts (or those whose value is ``pick``)."""
+    return {i.id: f"re-{i.value}" for i in app.get_state(cfg).interrupts
+            if pick is None or i.value == pick}
+
+
+def test_parallel_interrupts_resumed_with_id_map():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, layout="fork"), thread("f")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        answers = resume_map(tx, app, cfg)
+        out += [tx.attempt(app.invoke, E.Command(resume=answers), cfg), tx.state(app, cfg)]
+        return out + [sorted(calls), tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[2] == ("ok", {"log": ["a", "p:re-ask-p", "q:re-ask-q", "j"]})
+
+
+@mismatch("partial resume (answer q's interrupt only): LangGraph keeps q's finished writes as "
+          "pending writes: get_state shows values ['a', 'q:re-ask-q'], next ('p',), q's task "
+          "result; the last resume doesn't rerun q (q ran 2x). swiftgraph's get_state shows "
+          "values ['a'], next ('p', 'q'), no result, and q reruns (3x)")
+def test_parallel_interrupts_answered_one_at_a_time():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, layout="fork"), thread("f1")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        first = resume_map(tx, app, cfg, pick="ask-q")
+        out += [tx.attempt(app.invoke, E.Command(resume=first), cfg), tx.state(app, cfg)]
+        second = resume_map(tx, app, cfg)
+        out += [tx.attempt(app.invoke, E.Command(resume=second), cfg), tx.state(app, cfg)]
+        return out + [sorted(calls)]
+
+    compare(scenario)
+
+
+@mismatch("Command(resume=<one value>) with 2 pending interrupts: LangGraph raises RuntimeError('When "
+          "there are multiple pending interrupts, you must specify the interrupt id when "
+          "resuming. Docs: ...'); swiftgraph raises CheckpointError (a ValueError, not a "
+          "RuntimeError) '2 interrupts are pending (<ids>); answer each by id: ...'")
+def test_single_value_resume_with_two_pending():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, layout="fork"), thread("f2")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        out += [tx.attempt(app.invoke, E.Command(resume="same"), cfg), tx.state(app, cfg)]
+        return out + [sorted(calls)]
+
+    compare(scenario)
+
+
+FINISHED = mismatch("invoke(None) / Command(resume=...) on a finished thread: LangGraph returns "
+                    "the thread's values ({'log': ['a']}) and stream(None) yields one values "
+                    "chunk; swiftgraph returns None and streams nothing")
+
+
+@pytest.mark.parametrize("how", [
+    pytest.param("none", marks=FINISHED),
+    pytest.param("resume", marks=FINISHED),
+    pytest.param("stream-none", marks=FINISHED),
+    pytest.param("resume-new-thread", marks=mismatch(
+        "Command(resume=...) on a new thread: LangGraph runs the graph from START with no "
+        "input (returns {'log': ['a']}); swiftgraph raises EmptyInputError('Received no input "
+        "for __start__')")),
+])
+def test_resume_with_nothing_pending(how):
+    def scenario(E):
+        tx, app, cfg = Tx(), chain(E, "a"), thread("n")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        if how == "none":
+            out.append(tx.attempt(app.invoke, None, cfg))
+        elif how == "resume":
+            out.append(tx.attempt(app.invoke, E.Command(resume="x"), cfg))
+        elif how == "stream-none":
+            out.append(tx.attempt(app.stream, None, cfg, stream_mode=["updates", "values"]))
+        else:
+            out.append(tx.attempt(app.invoke, E.Command(resume="x"), thread("new")))
+            out.append(tx.history(app, thread("new")))
+        return out + [tx.history(app, cfg)]
+
+    compare(scenario)
+
+
+# Stream mismatches, one letter each (see the reasons).
+def test_async_interrupt_and_resume():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, layout="fork"), thread("as")
+
+        async def go():
+            out = [tx(await app.ainvoke({"log": []}, cfg))]
+            snap = await app.aget_state(cfg)
+            out.append(tx(snap))
+            answers = {i.id: i.value.upper() for i in snap.interrupts}
+            chunks = [c async for c in app.astream(E.Command(resume=answers), cfg,
+                                                   stream_mode="updates")]
+            out.append(sorted(map(repr, tx(chunks))))  # p and q finish in any order
+            return out + [tx(await app.aget_state(cfg)), sorted(calls)]
+
+        return asyncio.run(go())
+
+    compare(scenario)
+
+
+@divergence
+def test_interrupt_without_checkpointer():
+    def build(E):
+        g = E.StateGraph(S)
+        g.add_node("b", asking(E, "b", "ask"))
+        g.add_edge(E.START, "b")
+        return g.compile()
+
+    # Deliberate: LangGraph returns __interrupt__ although nothing can ever resume the run;
+    # swiftgraph refuses at the interrupt() call and says what is missing.
+    lg, sg = run_both(build, {"log": []}, "invoke")
+    assert lg.error is None and list(lg.value) == ["log", "__interrupt__"]
+    assert sg.error[:2] == ("RuntimeError", (
+        "interrupt() in 'b' needs a checkpointer to save the paused run: "
+        "compile(checkpointer=InMemorySaver()) (or SqliteSaver) and pass "
+        "config={'configurable': {'thread_id': ...}}."))
+
+
+@mismatch("Interrupt attributes: LangGraph has from_ns, id, interrupt_id, response_schema, "
+          "value; swiftgraph only id, value")
+def test_interrupt_object_fields():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls), thread("o")
+        found = app.invoke({"log": []}, cfg)["__interrupt__"][0]
+        return [sorted(a for a in dir(found) if not a.startswith("_")), tx(found)]
+
+    compare(scenario)

@@ -1,0 +1,216 @@
+"""``update_state`` (with and without ``as_node``, on the latest checkpoint and on an
+old one: a fork), updating then resuming, time travel (``invoke(None | input, config
+with checkpoint_id)``).  Pending writes after a failure: ``test_durability_pending``.
+
+Transcripts compare whole snapshots and history rows (see ``durability_kit``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import divergence, run_both
+from durability_kit import (
+    S,
+    Tx,
+    chain,
+    compare,
+    interrupt_graph,
+    logger,
+    mismatch,
+    resume_if_pending,
+    saver,
+    thread,
+)
+
+
+def ids_by_step(app, cfg) -> dict:
+    """{step: checkpoint config} of the thread's checkpoints (the newest per step)."""
+    out = {}
+    for s in reversed(list(app.get_state_history(cfg))):
+        out[s.metadata["step"]] = s.config
+    return out
+
+
+def forked(tx, app, cfg, *calls) -> list:
+    """Run ``calls`` (callables returning something) then show state + full history."""
+    out = [tx.attempt(c) for c in calls]
+    return out + [tx.state(app, cfg), tx.attempt(app.get_state_history, cfg)]
+
+
+@pytest.mark.parametrize("as_node", [None, "a", "b", "c"])
+def test_update_latest_after_finished_run(as_node):
+    def scenario(E):
+        tx, app, cfg = Tx(), chain(E, "a", "b", "c"), thread("u")
+        app.invoke({"log": []}, cfg)
+        return forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}, as_node=as_node),
+                      lambda: resume_if_pending(app, cfg))
+
+    compare(scenario)
+
+
+@pytest.mark.parametrize("as_node", [None, "a", pytest.param("b", marks=mismatch(
+    "update_state(as_node='b') while b is the pending step (interrupt_before b): both engines "
+    "record the update as b's writes without a new checkpoint, but in get_state_history that "
+    "checkpoint's task b has result {'log': ['u']} on LangGraph, None on swiftgraph"))])
+def test_update_at_breakpoint_then_resume(as_node):
+    def scenario(E):
+        tx, app, cfg = Tx(), chain(E, "a", "b", "c", interrupt_before=["b"]), thread("bp")
+        app.invoke({"log": []}, cfg)
+        return forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}, as_node=as_node),
+                      lambda: resume_if_pending(app, cfg))
+
+    compare(scenario)
+
+
+@mismatch("update_state while b waits in interrupt(), then Command(resume='yes'): LangGraph answers "
+          "the interrupt (b returns 'b:yes', run ends: ['a', 'u', 'b:yes', 'c']); on swiftgraph b "
+          "interrupts again with a new interrupt id (the update checkpoint's task has a new id), "
+          "the resume value is lost and nothing is saved")
+def test_update_during_interrupt_then_resume():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls), thread("iu")
+        app.invoke({"log": []}, cfg)
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}),
+                     lambda: app.invoke(E.Command(resume="yes"), cfg))
+        return out + [calls]
+
+    compare(scenario)
+
+
+@pytest.mark.parametrize("case", ["unknown-node", "ambiguous", "start", pytest.param(
+    "empty-thread", marks=mismatch(
+        "update_state on a thread without checkpoints: LangGraph's update checkpoint has step 0 "
+        "(the run after it: steps 1, 2); swiftgraph's has step -1 (run: 0, 1)"))])
+def test_update_state_edge_cases(case):
+    def scenario(E):
+        tx = Tx()
+        g = E.StateGraph(S)
+        for n in "abc":
+            g.add_node(n, logger(n))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        g.add_edge("a", "c")
+        app, cfg = g.compile(checkpointer=saver(E)), thread("e")
+        if case != "empty-thread":
+            app.invoke({"log": []}, cfg)
+        as_node = {"unknown-node": "nope", "start": "__start__"}.get(case)
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}, as_node=as_node),
+                     lambda: resume_if_pending(app, cfg))
+        return [o[:2] if o[0] == "raised" else o for o in out]  # messages: the divergence below
+
+    compare(scenario)
+
+
+@divergence
+def test_update_state_error_messages():
+    def build(E):
+        g = E.StateGraph(S)
+        for n in "abc":
+            g.add_node(n, logger(n))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        g.add_edge("a", "c")
+        app, cfg = g.compile(checkpointer=saver(E)), thread("m")
+        app.invoke({"log": []}, cfg)
+        tx = Tx()
+        return [tx.attempt(app.update_state, cfg, {"log": ["u"]}, as_node="nope"),
+                tx.attempt(app.update_state, cfg, {"log": ["u"]})]
+
+    # Deliberate: swiftgraph's messages name the known nodes / the nodes of the last step.
+    lg, sg = run_both(build, None, "build")
+    assert lg.value == [("raised", "InvalidUpdateError", "Node nope does not exist"),
+                        ("raised", "InvalidUpdateError", "Ambiguous update, specify as_node")]
+    assert sg.value == [
+        ("raised", "InvalidUpdateError",
+         "update_state(as_node='nope'): no such node. Known nodes: 'a', 'b', 'c'."),
+        ("raised", "InvalidUpdateError", ("Ambiguous update, specify as_node: several nodes ran "
+         "in the last step (nodes: a, b, c)"))]
+
+
+@pytest.mark.parametrize("as_node", [None, "a", "b"])
+def test_update_old_checkpoint_forks(as_node):
+    """Update the checkpoint after step 1 (next: b): a new branch starts there."""
+
+    def scenario(E):
+        tx, app, cfg = Tx(), chain(E, "a", "b", "c"), thread("f")
+        app.invoke({"log": []}, cfg)
+        old = ids_by_step(app, cfg)[1]
+        out = forked(tx, app, cfg, lambda: app.update_state(old, {"log": ["fork"]}, as_node=as_node))
+        out += forked(tx, app, cfg, lambda: resume_if_pending(app, cfg))
+        return out
+
+    compare(scenario)
+
+
+REPLAY = mismatch(
+    "replay from an old checkpoint (invoke(None, config with its checkpoint_id)): LangGraph "
+    "saves a 'fork' checkpoint (step 2) and reruns the steps after it (b and c run again, "
+    "new steps 2-4, an interrupt() asks again); swiftgraph reuses the old step's saved "
+    "writes / resume answers (b doesn't run, only c; no fork row; new steps 2-3)")
+
+
+@REPLAY
+def test_time_travel_replay_from_old_checkpoint():
+    def scenario(E):
+        tx, calls = Tx(), []
+        g = E.StateGraph(S)
+        for n in "abc":
+            g.add_node(n, logger(n, calls))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        g.add_edge("b", "c")
+        app, cfg = g.compile(checkpointer=saver(E)), thread("tt")
+        app.invoke({"log": []}, cfg)
+        old = ids_by_step(app, cfg)[1]
+        calls.clear()
+        out = forked(tx, app, cfg, lambda: app.invoke(None, old))
+        out.append(list(calls))
+        out.append(tx.attempt(app.stream, None, old, stream_mode="updates"))
+        return out + [tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[3] == ["b", "c"]
+
+
+def test_time_travel_with_new_input():
+    def scenario(E):
+        tx, app, cfg = Tx(), chain(E, "a", "b"), thread("ti")
+        app.invoke({"log": ["1"]}, cfg)
+        old = ids_by_step(app, cfg)[1]
+        return forked(tx, app, cfg, lambda: app.invoke({"log": ["new"]}, old))
+
+    compare(scenario)
+
+
+@REPLAY
+def test_time_travel_to_interrupted_step_asks_again():
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls), thread("ta")
+        app.invoke({"log": []}, cfg)
+        app.invoke(E.Command(resume="first"), cfg)
+        old = ids_by_step(app, cfg)[1]
+        out = forked(tx, app, cfg, lambda: app.invoke(None, old))
+        out += [tx.attempt(app.invoke, E.Command(resume="second"), cfg), tx.state(app, cfg)]
+        return out + [calls]
+
+    compare(scenario)
+
+
+@divergence
+def test_unknown_checkpoint_id():
+    def build(E):
+        tx, app = Tx(), chain(E, "a")
+        app.invoke({"log": []}, thread("x"))
+        bad = thread("x", "1ef00000-0000-6000-8000-000000000000")
+        return [tx.attempt(app.invoke, None, bad), tx.attempt(app.get_state, bad)]
+
+    # Deliberate: LangGraph treats an unknown checkpoint id as an empty thread (invoke(None)
+    # finds no input, get_state an empty snapshot); swiftgraph says the checkpoint is missing.
+    lg, sg = run_both(build, None, "build")
+    assert lg.value[0] == ("raised", "EmptyInputError", "Received no input for __start__")
+    assert lg.value[1][1][1]["values"] == {} and lg.value[1][1][1]["metadata"] is None
+    missing = ("raised", "CheckpointError", ("Checkpoint '<uuid>' of thread 'x' not found. List "
+               "the thread's checkpoints with get_state_history(config)."))
+    assert sg.value == [missing, missing]
