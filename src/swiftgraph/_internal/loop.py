@@ -239,6 +239,8 @@ class Run:
         if input is None or (isinstance(input, Command) and input.resume is not None and input.update is None and not input.goto):
             if restored is None:
                 raise EmptyInputError("Received no input for __start__")
+            if input is None and self.config.get("configurable", {}).get("checkpoint_id"):
+                await self._fork(restored)
             tasks = resume_plan(self, restored, input)
             for tid, values in self.pending_resume:
                 await self.cp.save_resume(self.run_key, tid, values)
@@ -289,6 +291,24 @@ class Run:
 
             self.emit("debug", {"step": record.step, "timestamp": datetime.now(timezone.utc).isoformat(),
                                 "type": "checkpoint", "payload": payload})
+
+    async def _fork(self, restored: Any) -> None:
+        """Replaying from a chosen checkpoint (time travel): as LangGraph, branch off
+        it with a "fork" checkpoint and run its next step afresh, ignoring what an
+        earlier run of that step left behind."""
+        from types import MappingProxyType
+
+        self.saved = self.resumes = MappingProxyType({})
+        record = self.cp.make_record(  # type: ignore[union-attr]
+            self, source="fork", step=restored.record.step + 1, by_channel={},
+            sends=restored.sends, ran=restored.ran,
+        )
+        if self.cp.durability == "exit":  # type: ignore[union-attr]
+            self.unsaved = [record]
+        else:
+            await self.cp.save(record)  # type: ignore[union-attr]
+        self.step = record.step + 1
+        self.run_key = record.checkpoint_id
 
     async def _save(self, source: str, step: int, sends: list[Any], **kw: Any) -> None:
         cp = self.cp

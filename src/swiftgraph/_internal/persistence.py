@@ -109,6 +109,8 @@ class Checkpointing:
         self.delta_bytes = 0
         self.snap_bytes = 0
         self.background: asyncio.Task[Any] | None = None
+        self.restored_id: str | None = None  # the persisted checkpoint this run started from
+        self.exit_rows: dict[str, list[PendingWrite]] = {}  # durability="exit": held to the end
 
     # --- loading ---------------------------------------------------------------------
 
@@ -241,6 +243,7 @@ class Checkpointing:
         if not rows:
             rows = [PendingWrite(path, task.id, 0, "__no_writes__", self.serde.dumps(None))]
         if self.durability == "exit":
+            self.exit_rows.setdefault(base_id, []).extend(rows)
             return
         coro = self.saver.aput_writes(self.thread_id, self.ns, base_id, rows)
         if self.durability == "sync":
@@ -273,10 +276,37 @@ class Checkpointing:
             await self.background
 
     async def finish(self, run: Run, records: list[CheckpointRecord]) -> None:
-        """At the end of a run: wait for background saves; in "exit" mode save now."""
+        """At the end of a run: wait for background saves. In "exit" mode, save now,
+        as LangGraph does: only the run's last checkpoint (as a snapshot, since the
+        deltas before it were never stored) and the pending writes of a step cut short."""
+        import dataclasses
+
+        if self.durability == "exit" and records:
+            last = records[-1]
+            cached = _cache(self.saver).get((self.thread_id, self.ns, last.checkpoint_id))
+            if cached is not None:
+                payload: dict[str, Any] = {
+                    "trig": cached.triggers,
+                    "sends": encode_sends(cached.sends),
+                    "state": cached.state,
+                }
+                if cached.start is not MISSING:
+                    payload["start"] = cached.start
+                if cached.ran is not None:
+                    payload["ran"] = cached.ran
+                last = dataclasses.replace(
+                    last,
+                    parent_id=records[0].parent_id,
+                    data=self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}"),
+                    snapshot=True,
+                )
+                cached.record = last
+            await self.saver.aput(last)
         if self.durability == "exit":
-            for record in records:
-                await self.saver.aput(record)
+            keep = {r.checkpoint_id for r in records[-1:]} | {self.restored_id}
+            for base_id, rows in self.exit_rows.items():
+                if base_id in keep:
+                    await self.saver.aput_writes(self.thread_id, self.ns, base_id, rows)
         await self.flush()
 
 
@@ -469,6 +499,7 @@ def restore_into(run: Run, restored: Restored) -> None:
     run.previous = run.values.get("__previous__")
     cp = run.cp
     cp.current = record
+    cp.restored_id = record.checkpoint_id
     cp.chain, cp.delta_bytes, cp.snap_bytes = restored.chain, restored.delta_bytes, restored.snap_bytes
     saved = decode_writes(cp.serde, restored.writes)
     resumes: dict[str, list[Any]] = {}
