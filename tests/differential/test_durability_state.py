@@ -206,7 +206,6 @@ def test_send_map_reduce_under_checkpointing(via):
     assert lg[0] == ("ok", {"log": ["plan", "ITEM0", "ITEM1", "ITEM2", "done"]})
 
 
-@SEND_UNSAVABLE
 def test_send_tasks_in_snapshots():
     """The checkpoint before the map step lists the three pushed tasks (paths, results)."""
 

@@ -179,7 +179,6 @@ def test_time_travel_with_new_input():
     compare(scenario)
 
 
-@REPLAY
 def test_time_travel_to_interrupted_step_asks_again():
     def scenario(E):
         tx, calls = Tx(), []

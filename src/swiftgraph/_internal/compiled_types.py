@@ -116,6 +116,8 @@ class Task:
 
     @property
     def path(self) -> tuple[Any, ...]:
+        if self.kind is not PULL and isinstance(self.key, int):
+            return (self.kind, self.key, False)  # a Send: LangGraph's (PUSH, index, has-call)
         return (self.kind, self.key)
 
     def sort_key(self) -> tuple[int, Any]:

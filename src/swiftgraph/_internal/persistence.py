@@ -462,14 +462,12 @@ def decode_writes(serde: Any, writes: list[PendingWrite]) -> dict[str, list[tupl
 def interrupts_of(task_writes: list[tuple[str, Any]], answered: int | None = None) -> list[Interrupt]:
     """The interrupts a task raised; with ``answered``, only the round still open
     (the task has had ``answered`` answers, so earlier rounds are settled)."""
-    found: list[Interrupt] = []
-    for chan, value in task_writes:
-        if chan == INTERRUPT:
-            if answered is not None and value["round"] != answered:
-                continue
-            for iid, v in value["items"]:
-                found.append(Interrupt(value=v, id=iid))
-    return found
+    rounds = [value for chan, value in task_writes if chan == INTERRUPT]
+    if answered is not None:
+        rounds = [r for r in rounds if r["round"] == answered]
+    elif rounds:  # history: the most recent question, answered or not (as LangGraph)
+        rounds = [max(rounds, key=lambda r: r["round"])]
+    return [Interrupt(value=v, id=iid) for r in rounds for iid, v in r["items"]]
 
 
 def restore_into(run: Run, restored: Restored) -> None:

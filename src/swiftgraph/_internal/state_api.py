@@ -73,7 +73,10 @@ class StateAPI:
         all_interrupts = []
         for task in tasks:
             saved = run.saved.get(task.id, [])
-            its = tuple(interrupts_of(saved, len(run.resumes.get(task.id, ()))))
+            if latest:
+                its = tuple(interrupts_of(saved, len(run.resumes.get(task.id, ()))))
+            else:
+                its = tuple(interrupts_of(saved))
             all_interrupts.extend(its)
             error = next((v for c, v in saved if c == ERROR), None)  # the repr, as LangGraph
             result = None
