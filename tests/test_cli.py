@@ -380,22 +380,6 @@ def test_draw_formats(flows: Path) -> None:
 
 
 # --------------------------------------------------------------------------- checkpoints
-@pytest.mark.skipif(HAVE_SQLITE, reason="the message for a tree without SqliteSaver")
-@pytest.mark.parametrize("args", [["threads"], ["history", "t1"], ["report", "t1"]])
-def test_checkpoint_commands_without_sqlite_say_so(tmp_path: Path, args: list[str]) -> None:
-    proc = cli(*args, "--db", "x.sqlite", cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "SQLite checkpoints are not available" in proc.stderr
-    assert "swiftgraph.checkpoint.sqlite" in proc.stderr
-
-
-@pytest.mark.skipif(HAVE_SQLITE, reason="the message for a tree without SqliteSaver")
-def test_run_with_thread_without_sqlite_runs_and_says_so(flows: Path) -> None:
-    proc = cli("run", "flows:graph", "--input", '{"name": "Bob"}', "--thread", "t1", cwd=flows)
-    assert proc.returncode == 0 and json.loads(proc.stdout) == EXPECTED
-    assert "running without checkpoints" in proc.stderr
-
-
 @needs_sqlite
 def test_run_with_thread_then_threads_history_report(flows: Path) -> None:
     db = "ck.sqlite"
