@@ -1,8 +1,8 @@
 """Load an engine (``swiftgraph`` or ``langgraph``) as a flat namespace ``E``.
 
 Workloads build their graphs only through ``E`` (``E.StateGraph``, ``E.START``,
-``E.END``, ``E.Send``, ``E.entrypoint``, ``E.task``, ``E.InMemorySaver``), so the
-same builder code runs on both engines. Optional parts that an engine lacks are
+``E.END``, ``E.Send``, ``E.entrypoint``, ``E.task``, ``E.InMemorySaver``,
+``E.SqliteSaver``), so the same builder code runs on both engines. Optional parts that an engine lacks are
 recorded in ``E.missing`` (feature -> reason) instead of failing the load.
 """
 
@@ -30,6 +30,7 @@ OPTIONAL = {
     "send": ("types", {"Send": "Send"}),
     "func": ("func", {"entrypoint": "entrypoint", "task": "task"}),
     "memory": ("checkpoint.memory", {"InMemorySaver": "InMemorySaver"}),
+    "sqlite": ("checkpoint.sqlite", {"SqliteSaver": "SqliteSaver"}),  # langgraph-checkpoint-sqlite
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import engines as engine_loader
 from harness import measure
-from workloads import ALL, BY_NAME, PLANNED
+from workloads import ALL, BY_NAME
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 FMT = {
@@ -26,6 +26,7 @@ FMT = {
     "x": "{:.2f}x",
     "runs/s": "{:,.0f}/s",
     "MiB": "{:,.0f} MiB",
+    "KiB": "{:,.1f} KiB",
 }
 
 
@@ -91,9 +92,7 @@ def main() -> int:
 
     if args.list:
         for w in ALL:
-            print(f"{w.name:16} {w.title}")
-        for name, what in PLANNED.items():
-            print(f"{name:16} (planned) {what}")
+            print(f"{w.name:21} {w.title}")
         return 0
 
     machine = {
