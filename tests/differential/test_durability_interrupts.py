@@ -104,10 +104,7 @@ def test_single_value_resume_with_two_pending():
     "none",
     "resume",
     "stream-none",
-    pytest.param("resume-new-thread", marks=mismatch(
-        "Command(resume=...) on a new thread: LangGraph runs the graph from START with no "
-        "input (returns {'log': ['a']}); swiftgraph raises EmptyInputError('Received no input "
-        "for __start__')")),
+    "resume-new-thread",
 ])
 def test_resume_with_nothing_pending(how):
     def scenario(E):

@@ -237,10 +237,16 @@ class Run:
                 restore_into(self, restored)
         start = self.graph.nodes[START]
         if input is None or (isinstance(input, Command) and input.resume is not None and input.update is None and not input.goto):
+            if restored is None and isinstance(input, Command):
+                input = None  # LangGraph runs a fresh thread from START with no input
+                return await self._start(None), False
             if restored is None:
                 raise EmptyInputError("Received no input for __start__")
             if input is None and self.config.get("configurable", {}).get("checkpoint_id"):
                 await self._fork(restored)
+            from .persistence import interrupts_of
+
+            asked = {tid: interrupts_of(w, len(self.resumes.get(tid, ()))) for tid, w in self.saved.items()}
             tasks = resume_plan(self, restored, input)
             for tid, values in self.pending_resume:
                 await self.cp.save_resume(self.run_key, tid, values)
@@ -248,8 +254,13 @@ class Run:
             self.output_touched = True
             if "values" in self.modes:
                 self.emit("values", self.read_output())
-            self._emit_checkpoint(tasks)
+            self._emit_checkpoint(tasks, restored=True, asked=asked)
             return tasks, True
+        return await self._start(input, restored), False
+
+    async def _start(self, input: Any, restored: Any = None) -> list[Task]:
+        """The first step of a run given input: START forwards it into the state."""
+        start = self.graph.nodes[START]
         if self.cp is not None:
             self.step = restored.record.step + 1 if restored is not None else -1
             await self._save("input", self.step, [], start=input)
@@ -258,9 +269,11 @@ class Run:
         tasks = [Task(start, PULL, START, input, (START,), self.step)]
         if self.cp is not None:
             self._emit_checkpoint(tasks)
-        return tasks, False
+        return tasks
 
-    def _emit_checkpoint(self, tasks: list[Task]) -> None:
+    def _emit_checkpoint(
+        self, tasks: list[Task], restored: bool = False, asked: dict[str, list[Any]] | None = None
+    ) -> None:
         """The ``checkpoints`` stream (and ``debug``'s checkpoint events): the saved
         checkpoint with the tasks it leads to, as LangGraph shapes it."""
         modes = self.modes
@@ -277,13 +290,29 @@ class Run:
             return {"configurable": {"checkpoint_ns": record.checkpoint_ns,
                                      "thread_id": record.thread_id, "checkpoint_id": cid}}
 
+        parent = conf(record.parent_id)
+        if restored and parent is not None:  # read back from the saver: LangGraph's key order
+            c = parent["configurable"]
+            parent = {"configurable": {"thread_id": c["thread_id"], "checkpoint_ns": c["checkpoint_ns"],
+                                       "checkpoint_id": c["checkpoint_id"]}}
         payload = {
             "config": conf(record.checkpoint_id),
-            "parent_config": conf(record.parent_id),
+            "parent_config": parent,
             "values": self.read_output(),
             "metadata": dict(record.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
+            "tasks": [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "interrupts": tuple(
+                        {"value": i.value, "id": i.id, "response_schema": None}
+                        for i in (asked or {}).get(t.id, ())
+                    ),
+                    "state": None,
+                }
+                for t in tasks
+            ],
         }
         self.emit("checkpoints", payload)
         if "debug" in modes:
