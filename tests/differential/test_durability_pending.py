@@ -69,9 +69,6 @@ def test_failed_task_resumes_alone(durability):
         assert lg[4] == ["flaky", "j"]
 
 
-@mismatch("stream(None) resuming after a failure: LangGraph first replays the finished "
-          "siblings' saved writes as updates {'fine': ..., '__metadata__': {'cached': True}}; "
-          "swiftgraph streams only the rerun task's and later updates")
 def test_failed_task_resume_stream():
     def scenario(E):
         tx, calls, flag = Tx(), [], {"fail": True}

@@ -301,18 +301,7 @@ class Run:
             "values": self.read_output(),
             "metadata": dict(record.metadata),
             "next": [t.name for t in tasks],
-            "tasks": [
-                {
-                    "id": t.id,
-                    "name": t.name,
-                    "interrupts": tuple(
-                        {"value": i.value, "id": i.id, "response_schema": None}
-                        for i in (asked or {}).get(t.id, ())
-                    ),
-                    "state": None,
-                }
-                for t in tasks
-            ],
+            "tasks": [self._checkpoint_task(t, asked) for t in tasks],
         }
         self.emit("checkpoints", payload)
         if "debug" in modes:
@@ -369,19 +358,13 @@ class Run:
         """A step cut short by ``interrupt()``: the checkpoint keeps it pending; the
         caller sees the state with the finished tasks' writes, plus the interrupts."""
         done = [t for t in tasks if t.done]
+        self.output_touched = True
         if done:
             _, _, touched = apply_writes(
                 self.graph, self.channels, done, self.values, set(), set(), self.out_key_set, None
             )
-            self.output_touched = self.output_touched or touched
-        self.output_touched = True
-        if "updates" in self.modes:
-            self.emit("updates", {INTERRUPT: tuple(self.interrupts)})
-        if "values" in self.modes:
-            out = self.read_output()
-            if isinstance(out, dict):
-                out = {**out, INTERRUPT: tuple(self.interrupts)}
-            self.emit("values", out)
+            if touched and "values" in self.modes:
+                self.emit("values", self.read_output())
 
     def finish_timeline(self) -> None:
         if self.timeline is not None:
@@ -394,7 +377,10 @@ class Run:
             task.run = self
             task.base = key
         if self.saved:
+            cached = [t for t in tasks if t.done]
             tasks = [t for t in tasks if not t.done]
+            if cached and self.modes:
+                self._replay_cached(cached)
             if not tasks:
                 return
         if self.modes and ("tasks" in self.modes or "debug" in self.modes):
@@ -427,6 +413,31 @@ class Run:
             self.inline = self.sync and not self.graph.functional
         if waiter.failed:
             raise waiter.failed.exception()  # type: ignore[misc]
+
+    def _checkpoint_task(self, task: Task, asked: dict[str, list[Any]] | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": task.id, "name": task.name}
+        if task.done:
+            result = self._result_payload(task, self.out_key_set)
+            if result:
+                out["result"] = result
+        out["interrupts"] = tuple(
+            {"value": i.value, "id": i.id, "response_schema": None} for i in (asked or {}).get(task.id, ())
+        )
+        out["state"] = None
+        return out
+
+    def _replay_cached(self, cached: list[Task]) -> None:
+        """Tasks whose writes were saved before the run was cut short don't run again;
+        the stream shows them as LangGraph does: started, then their cached update."""
+        for task in cached:
+            if task.node.hidden:
+                continue
+            if "tasks" in self.modes or "debug" in self.modes:
+                self._emit_task_start(task)
+            if "updates" in self.modes:
+                self.emit(
+                    "updates", {task.name: self._update_chunk(task.writes), "__metadata__": {"cached": True}}
+                )
 
     async def run_task(self, task: Task) -> None:
         node = task.node
@@ -593,6 +604,12 @@ class Run:
         if not self.interrupts:
             self.interrupts = []
         self.interrupts.extend(interrupts)  # type: ignore[union-attr]
+        # streamed as it happens, with the state the step started from (as LangGraph)
+        if "updates" in self.modes:
+            self.emit("updates", {INTERRUPT: tuple(interrupts)})
+        if "values" in self.modes:
+            out = self.read_output()
+            self.emit("values", {**out, INTERRUPT: tuple(interrupts)} if isinstance(out, dict) else out)
         if self.cp is not None:
             answered = len(self.resumes.get(task.id, ()))
             value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
