@@ -36,10 +36,9 @@ checks fail when a saved task reruns. Seeds are printed in every assertion messa
 replay one with ``CRASH_SEED=<seed> pytest tests/test_crash.py -k "sigkill and <backend>"``
 (kill timing still varies with the machine).
 
-Known engine bug (pinned by the strict-xfail ``after-save-join`` case): a run stopped
-after join's writes are stored but before its step's checkpoint resumes without the
-Sends join wrote (restored channel names fail ``chan is PUSH`` in ``apply_writes``), so
-the random test fails whenever a kill lands in that window, until it is fixed.
+The ``after-save-join`` case pins a bug found this way and fixed: Sends restored from
+stored pending writes were dropped (their channel name wasn't the interned constant the
+loop compares by identity), so a run killed in that window lost its map step.
 
 ``test_processes_share_one_database``: 4 processes x 50 invocations (distinct threads,
 waves of 10 concurrent ``ainvoke``s, durability cycling sync/async/exit) on one SQLite
@@ -546,15 +545,7 @@ def _crash_then_resume(
         ["--die-before-save", "fan1"],  # fan1 returned ("finished" logged), writes not stored
         ["--die-after-save", "fan1"],  # fan1's writes stored, the rest of its step not
         ["--die-after-save", "map3"],  # inside the Send map step
-        pytest.param(
-            ["--die-after-save", "join"],  # join's writes (its Sends) stored, its step not
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engine bug: Sends restored from SQLite/PostgreSQL pending writes are "
-                "dropped (algo.apply_writes tests `chan is PUSH`; stored channel names are "
-                "equal, not identical), so the map-reduce never runs and the thread ends early",
-            ),
-        ),
+        ["--die-after-save", "join"],  # join's writes (its Sends) stored, its step not
         ["--die-before-save", "final"],  # the last task
         ["--die-after-save", "final"],  # every write stored, the last checkpoint not
     ],

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .constants import MISSING
+from .constants import MISSING, PUSH
 from .errors import CheckpointError
 from .serde import SerializationError, register
 from .types import Interrupt, Overwrite, Send
@@ -529,7 +529,8 @@ def pending_tasks(run: Run, restored: Restored) -> list[Task]:
         if writes and any(c not in (ERROR, INTERRUPT) for c, _ in writes):
             # it finished (maybe after an error or an answered interrupt): reuse its writes
             task.writes = [
-                (c, Send(v[0], v[1]) if c == PUSH_SENDS else v)
+                # the loop tells Sends by identity (`chan is PUSH`): restore the interned name
+                (PUSH, Send(v[0], v[1])) if c == PUSH_SENDS else (c, v)
                 for c, v in writes
                 if c not in ("__no_writes__", RETURN, ERROR, INTERRUPT)
             ]
