@@ -444,7 +444,7 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None and not node.hidden:
-            record = [task, time.perf_counter(), None, "running", None, None, 0]  # live_entry
+            record = [task.info(), time.perf_counter(), None, "running", None, None, 0, None]  # live_entry
             task.record = record
             self.timeline.live.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
@@ -522,6 +522,7 @@ class Run:
         if record is not None:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
+            record[7] = writes  # timeline.LIVE_OUTPUT
         if self.cp is not None:
             await self.cp.save_writes(task.base, task, writes)
         if self.modes and not node.hidden:
@@ -587,6 +588,7 @@ class Run:
         if record is not None:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
+            record[7] = result  # timeline.LIVE_OUTPUT
         if self.cp is not None:
             await self.cp.save_writes(task.base, task, [("__return__", result)])
         if self.modes:

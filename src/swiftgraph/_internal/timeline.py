@@ -15,17 +15,19 @@ from typing import Any, Literal
 
 Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"]
 
-LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES = range(7)
+LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES, LIVE_OUTPUT = range(8)
 
 
-def _output(task: Any) -> Any:
+def _output(writes: Any) -> Any:
     """What a task wrote to the state (edge triggers left out), for reports."""
-    writes = [(c, v) for c, v in task.writes if isinstance(c, str) and ":" not in c and not c.startswith("__")]
-    return dict(writes) if writes else None
+    if not isinstance(writes, list):
+        return writes  # a Functional API call's return value
+    kept = [(c, v) for c, v in writes if isinstance(c, str) and ":" not in c and not c.startswith("__")]
+    return dict(kept) if kept else None
 
 
 def live_entry(task: Any, start: float, parent: list[Any] | None = None) -> list[Any]:
-    return [task, start, None, "running", None, parent, 0]
+    return [task.info(), start, None, "running", None, parent, 0, None]
 
 
 @dataclass(slots=True)
@@ -72,22 +74,24 @@ class Timeline:
         if not self.live:
             return
         made: dict[int, TaskRecord] = {}
+        from .compiled_types import task_id
+
         for entry in self.live:
-            task = entry[LIVE_TASK]
+            name, step, kind, key, base, ns, task_input, known_id = entry[LIVE_TASK]
             parent = entry[LIVE_PARENT]
             record = TaskRecord(
-                id=task.id,
-                name=task.name,
-                step=task.step,
+                id=known_id or task_id(base, step, kind, key),
+                name=name,
+                step=step,
                 start=entry[LIVE_START],
                 end=entry[LIVE_END],
                 outcome=entry[LIVE_OUTCOME],
                 retries=entry[LIVE_RETRIES],
-                namespace=task.run.ns if task.run is not None else (),
+                namespace=ns,
                 error=entry[LIVE_ERROR],
                 parent=made.get(id(parent)) if parent is not None else None,
-                input=task.input,
-                output=_output(task),
+                input=task_input,
+                output=_output(entry[LIVE_OUTPUT]),
             )
             made[id(entry)] = record
             self.tasks.append(record)
