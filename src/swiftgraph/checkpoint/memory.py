@@ -20,13 +20,18 @@ class InMemorySaver(BaseCheckpointSaver):
         self.storage: dict[tuple[str, str], dict[str, CheckpointRecord]] = {}
         # (thread_id, ns, checkpoint_id) -> {(task_id, idx): write}
         self.writes: dict[tuple[str, str, str], dict[tuple[str, int], PendingWrite]] = {}
+        self._latest: dict[tuple[str, str], str] = {}
 
     def put(self, record: CheckpointRecord) -> None:
         with self._lock:
-            rows = self.storage.setdefault((record.thread_id, record.checkpoint_ns), {})
+            key = (record.thread_id, record.checkpoint_ns)
+            rows = self.storage.setdefault(key, {})
             if record.checkpoint_id in rows:
                 raise ValueError(f"checkpoint {record.checkpoint_id} already stored")
             rows[record.checkpoint_id] = record
+            latest = self._latest.get(key)
+            if latest is None or record.checkpoint_id > latest:
+                self._latest[key] = record.checkpoint_id
 
     def put_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
@@ -42,7 +47,8 @@ class InMemorySaver(BaseCheckpointSaver):
             if not rows:
                 return None
             if checkpoint_id is None:
-                return rows[max(rows)]
+                latest = self._latest.get((thread_id, checkpoint_ns))
+                return rows[latest] if latest in rows else rows[max(rows)]
             return rows.get(checkpoint_id)
 
     def list(
@@ -74,8 +80,43 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             for thread_key in [k for k in self.storage if k[0] == thread_id]:
                 del self.storage[thread_key]
+                self._latest.pop(thread_key, None)
             for write_key in [k for k in self.writes if k[0] == thread_id]:
                 del self.writes[write_key]
+
+
+    # In memory nothing blocks: the async methods run inline, not in a worker thread.
+
+    async def aput(self, record: CheckpointRecord) -> None:
+        self.put(record)
+
+    async def aput_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        self.put_writes(thread_id, checkpoint_ns, checkpoint_id, writes)
+
+    async def aget(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> CheckpointRecord | None:
+        return self.get(thread_id, checkpoint_ns, checkpoint_id)
+
+    async def alist(
+        self,
+        thread_id: str | None,
+        checkpoint_ns: str | None = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[CheckpointRecord]:
+        return builtins.list(self.list(thread_id, checkpoint_ns, before=before, limit=limit))
+
+    async def aget_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str
+    ) -> builtins.list[PendingWrite]:
+        return self.get_writes(thread_id, checkpoint_ns, checkpoint_id)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        self.delete_thread(thread_id)
 
 
 MemorySaver = InMemorySaver

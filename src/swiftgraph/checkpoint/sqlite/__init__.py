@@ -335,6 +335,36 @@ class SqliteSaver(BaseCheckpointSaver):
             r[0] for r in self._fetchall("SELECT DISTINCT thread_id FROM checkpoints", ())
         )
 
+    # The async methods run the (fast, local) SQLite call inline on the event loop: a
+    # worker-thread hop costs more than the write itself. For an application whose loop
+    # must never block on disk, use AsyncSqliteSaver (its own worker thread).
+
+    async def aput(self, record: CheckpointRecord) -> None:
+        self.put(record)
+
+    async def aput_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        self.put_writes(thread_id, checkpoint_ns, checkpoint_id, writes)
+
+    async def aget(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> CheckpointRecord | None:
+        return self.get(thread_id, checkpoint_ns, checkpoint_id)
+
+    async def aget_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> Any:
+        return self.get_writes(thread_id, checkpoint_ns, checkpoint_id)
+
+    async def alist(
+        self,
+        thread_id: str | None,
+        checkpoint_ns: str | None = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        return [*self.list(thread_id, checkpoint_ns, before=before, limit=limit)]
+
     # last in the class: after it, ``list`` in an annotation would name this method
     def list(
         self,
