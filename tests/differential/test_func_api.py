@@ -23,7 +23,6 @@ from conftest import (
     ALL_METHODS,
     ASYNC_METHODS,
     LG,
-    SELFTEST,
     SG,
     assert_same,
     check,
@@ -1014,11 +1013,6 @@ def test_unawaited_task_still_completes(method):
         assert_same(lg, sg)
 
 
-@pytest.mark.xfail(
-    not SELFTEST, strict=True,
-    reason="a @task call nobody awaits: LangGraph streams its update/result after the "
-    "entrypoint's own; swiftgraph drains it first, so it streams before (issue 3)",
-)
 @pytest.mark.parametrize("mode", [["updates", "tasks"], "updates", "debug"],
                          ids=["updates+tasks", "updates", "debug"])
 def test_unawaited_task_stream_order(mode):
@@ -1040,10 +1034,6 @@ def test_entrypoint_attributes():
             assert callable(getattr(wf, name)), (E.label, name)
 
 
-@pytest.mark.xfail(
-    not SELFTEST, strict=True,
-    reason="entrypoint.get_graph() does not yet draw like LangGraph's (issue 3)",
-)
 def test_entrypoint_get_graph_mermaid():
     check(lambda E: seq_sync(E).get_graph().draw_mermaid(), None, "build")
 

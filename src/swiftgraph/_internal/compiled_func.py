@@ -30,8 +30,9 @@ class EntrypointGraph(CompiledStateGraph):
         from .draw import graph_from_edges
 
         name = self.graph.node_names[0]
+        # LangGraph's shape: the entrypoint first, a dotted edge to END (it may stop early)
         return graph_from_edges(
-            [START, name, END], [(START, name, False, None), (name, END, False, None)]
+            [name, START, END], [(START, name, False, None), (name, END, True, None)]
         )
 
     def __repr__(self) -> str:

@@ -448,6 +448,7 @@ class Run:
             task.record = record
             self.timeline.live.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
+        emitted = False
         try:
             fn = node.fn
             if fn is None and node.subgraph is None:
@@ -473,10 +474,15 @@ class Run:
                 result = await self.call_body(task)
             graph = self.graph
             if node.returns:
-                while self.open_calls:  # LangGraph lets task calls nobody awaited finish
-                    await asyncio.gather(*list(self.open_calls), return_exceptions=True)
                 writes = _return_writes(result)
                 result = writes[0][1]
+                if self.open_calls:
+                    # LangGraph reports the entrypoint's return, then lets the task calls
+                    # nobody awaited finish before the run ends
+                    self._emit_done(task, writes, result)
+                    emitted = True
+                    while self.open_calls:
+                        await asyncio.gather(*list(self.open_calls), return_exceptions=True)
             else:
                 writes = result_writes(graph, node, result)
             if node.static_writes:
@@ -525,11 +531,16 @@ class Run:
             record[7] = writes  # timeline.LIVE_OUTPUT
         if self.cp is not None:
             await self.cp.save_writes(task.base, task, writes)
+        if not emitted:
+            self._emit_done(task, writes, result)
+
+    def _emit_done(self, task: Task, writes: list[tuple[str, Any]], result: Any) -> None:
+        node = task.node
         if self.modes and not node.hidden:
             if "updates" in self.modes:
                 chunk = result if node.returns else self._update_chunk(writes)
                 self.emit("updates", {node.name: chunk})
-            if debug:
+            if "tasks" in self.modes or "debug" in self.modes:
                 self._emit_task_result(task, None, {"__end__": result} if node.returns else None)
 
     async def run_call(self, task: Task) -> Any:
