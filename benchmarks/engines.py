@@ -31,6 +31,7 @@ OPTIONAL = {
     "func": ("func", {"entrypoint": "entrypoint", "task": "task"}),
     "memory": ("checkpoint.memory", {"InMemorySaver": "InMemorySaver"}),
     "sqlite": ("checkpoint.sqlite", {"SqliteSaver": "SqliteSaver"}),  # langgraph-checkpoint-sqlite
+    "timeline": ("report", {"critical_path": "critical_path"}),  # run timelines: swiftgraph only
 }
 
 

@@ -256,4 +256,38 @@ class SleepFanout(Workload):
         return sample
 
 
-WORKLOADS = [ChainAsync(), ChainSync(), ChainScaling(), Fanout(), SendMap(), SleepFanout()]
+class TimelineCost(Workload):
+    """What recording the run timeline costs per task: the same 200-node async chain
+    compiled with and without it (``compile(timeline=False)``), run back to back in
+    each sample; the difference over the task count. swiftgraph only."""
+
+    name = "timeline_cost"
+    title = "run timeline cost per task (200-node async chain, on vs off)"
+    N = 200
+    metrics = (Metric("per_task_us", "per task", "us", target=2),)
+    needs = ("timeline",)
+    reps, quick_reps, max_reps = 15, 9, 41
+
+    def setup(self, E, quick):
+        n, cfg = self.N, chain_config(self.N)
+        on = build_chain(E, n)
+        off = on.builder.compile(timeline=False)
+
+        async def run(g):
+            t0 = time.perf_counter()
+            out = await g.ainvoke({"x": 0}, cfg)
+            check(out["x"] == n, f"x={out.get('x')!r}, expected {n}")
+            return time.perf_counter() - t0
+
+        async def sample():
+            with_tl = min([await run(on) for _ in range(3)])
+            without = min([await run(off) for _ in range(3)])
+            check(len(on.last_timeline.tasks) == n, "the timeline must hold every task")
+            return {"per_task_us": (with_tl - without) / n * US}
+
+        return sample
+
+
+WORKLOADS = [
+    ChainAsync(), ChainSync(), ChainScaling(), Fanout(), SendMap(), SleepFanout(), TimelineCost()
+]

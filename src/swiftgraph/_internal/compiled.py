@@ -186,6 +186,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         debug: bool = False,
         name: str = "LangGraph",
         config: dict[str, Any] | None = None,
+        timeline: bool = True,
     ) -> None:
         self.builder = builder
         self.context_schema = builder.context_schema if builder is not None else None
@@ -199,6 +200,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         self.name = name
         self.config = config
         self._last_timeline: Timeline | None = None
+        self.record_timeline = timeline
 
     @property
     def last_timeline(self) -> Timeline | None:
@@ -251,7 +253,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 modes, sink, subgraphs = prun.modes, prun.sink, True
             if runtime is None:
                 runtime = prun.runtime
-        timeline = Timeline(graph=self.name)
+        timeline = Timeline(graph=self.name) if self.record_timeline else None
         run = Run(
             self, config, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
             runtime=runtime, timeline=timeline, out_keys=out_keys,
