@@ -103,3 +103,36 @@ def test_rebuild_in_a_fresh_process_view_matches():
     fresh = InMemorySaver()
     fresh.storage, fresh.writes = saver.storage, saver.writes  # same rows, empty cache
     assert _chain(150, fresh).get_state(config).values == live
+
+
+def test_checkpoints_carry_the_run_timeline_and_reports_rebuild_it_exactly():
+    import asyncio
+
+    from swiftgraph.cli._store import from_checkpoints
+    from swiftgraph.report import critical_path
+
+    async def nap(seconds: float, key: str):
+        await asyncio.sleep(seconds)
+        return {"items": [key]}
+
+    g = StateGraph(S)
+    g.add_node("parse", lambda s: nap(0.04, "p"))
+    g.add_node("background", lambda s: nap(0.06, "b"))
+    g.add_node("references", lambda s: nap(0.04, "r"))
+    g.add_node("decide", lambda s: {"items": ["d"]})
+    g.add_edge(START, "parse")
+    g.add_edge("parse", "background")
+    g.add_edge("parse", "references")
+    g.add_edge(["background", "references"], "decide")
+    saver = InMemorySaver()
+    graph = g.compile(checkpointer=saver)
+    asyncio.run(graph.ainvoke({"items": []}, {"configurable": {"thread_id": "t"}}))
+    ((_, timeline),) = from_checkpoints(saver.list("t"), "t", saver.serde)
+    by_name = {t.name: t for t in timeline.tasks}
+    assert set(by_name) == {"parse", "background", "references", "decide"}
+    assert 0.055 <= by_name["background"].duration < 0.2
+    assert by_name["background"].start < by_name["references"].end  # ran side by side
+    path = critical_path(timeline)
+    assert [t.name for t in path.tasks] == ["parse", "background", "decide"]
+    live = {t.name: t.duration for t in graph.last_timeline.tasks}
+    assert abs(live["background"] - by_name["background"].duration) < 1e-6

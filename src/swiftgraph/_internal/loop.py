@@ -20,7 +20,7 @@ from typing import Any
 
 from . import executor as _executor
 from .algo import apply_writes, plan
-from .compiled_types import CompiledGraph, Task
+from .compiled_types import CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
 from .context import CURRENT_TASK
 from .errors import (
@@ -84,6 +84,7 @@ class Run:
         "resumes",
         "saved",
         "pending_resume",
+        "tl_mark",
     )
 
     def __init__(
@@ -132,6 +133,7 @@ class Run:
         self.resumes: Mapping[str, list[Any]] = _EMPTY
         self.saved: Mapping[str, list[tuple[str, Any]]] = _EMPTY
         self.pending_resume: list[tuple[str, list[Any]]] | tuple[()] = ()
+        self.tl_mark = 0  # timeline entries already saved with a checkpoint
         self.previous: Any = None
         self.run_key = str(config.get("run_id") or f"{_RUN_PREFIX}{next(_run_counter):x}")
         self.runtime = runtime
@@ -166,8 +168,13 @@ class Run:
         if self.recursion_limit < 1:
             raise ValueError("recursion_limit must be at least 1")
         self.loop = asyncio.get_running_loop()
-        if self.timeline is not None:
-            self.timeline.start = time.perf_counter()
+        timeline = self.timeline
+        owns_timeline = timeline is not None and not timeline.start  # subgraphs share it
+        if timeline is not None:
+            if owns_timeline:
+                timeline.start = time.perf_counter()
+                timeline.wall_offset = time.time() - timeline.start
+            self.tl_mark = len(timeline.live)
         cp = self.cp
         try:
             tasks, resumed = await self._begin(input)
@@ -190,7 +197,9 @@ class Run:
                     if "values" in self.modes:
                         self.emit("values", self.read_output())
                 if cp is not None:
-                    await self._save("loop", self.step, sends, ran=sorted({t.name for t in tasks}))
+                    await self._save(
+                        "loop", self.step, sends, ran=sorted({t.name for t in tasks}), tl=self._step_timeline()
+                    )
                 self.step += 1
                 if self.interrupt_after and self._breakpoint(tasks, "after"):
                     self._paused()
@@ -210,8 +219,8 @@ class Run:
         finally:
             if cp is not None:
                 await cp.finish(self, self.unsaved)
-            if self.timeline is not None:
-                self.timeline.end = time.perf_counter()
+            if owns_timeline:
+                self.timeline.end = time.perf_counter()  # type: ignore[union-attr]
         out = self.read_output() if self.output_touched else None
         if self.interrupts:
             out = dict(out or {}) if not isinstance(out, dict) else out
@@ -348,6 +357,25 @@ class Run:
             return False
         hit = any(t.node.name in names or names == "*" for t in tasks if not t.node.hidden)
         return hit
+
+    def _step_timeline(self) -> list[list[Any]] | None:
+        """The timings of the tasks run since the last checkpoint, in wall-clock seconds,
+        to be saved with the checkpoint: [name, task id, step, start, end, outcome]."""
+        tl = self.timeline
+        if tl is None:
+            return None
+        entries = tl.live[self.tl_mark:]
+        self.tl_mark = len(tl.live)
+        offset = tl.wall_offset
+        out = []
+        for e in entries:
+            name, step, kind, key, base, _ns, _input, known = e[0]
+            end = e[2]
+            out.append([
+                name, known or task_id(base, step, kind, key), step, e[1] + offset,
+                None if end is None else end + offset, e[3],
+            ])
+        return out
 
     def _paused(self) -> None:
         """A static breakpoint stopped the run (LangGraph streams an empty interrupt)."""

@@ -136,6 +136,7 @@ class Checkpointing:
         start: Any = MISSING,
         metadata: dict[str, Any] | None = None,
         ran: list[str] | None = None,
+        tl: list[list[Any]] | None = None,
     ) -> CheckpointRecord:
         from swiftgraph.checkpoint.base import CheckpointRecord, new_checkpoint_id
 
@@ -148,6 +149,8 @@ class Checkpointing:
             payload["start"] = start
         if ran is not None:
             payload["ran"] = ran
+        if tl:
+            payload["tl"] = tl  # the step's task timings: reports rebuild runs exactly
         if snapshot:
             payload["state"] = {
                 k: run.channels[k].checkpoint()

@@ -68,6 +68,9 @@ class Timeline:
     end: float | None = None
     tasks: list[TaskRecord] = field(default_factory=list)
     live: list[list[Any]] = field(default_factory=list, repr=False, compare=False)
+    wall_offset: float = 0.0
+    """``time.time() - time.perf_counter()`` at the run's start: turns the monotonic
+    readings into wall-clock times (for checkpoints and exports)."""
 
     def resolve(self) -> None:
         """Turn the engine's live entries into :class:`TaskRecord` objects."""

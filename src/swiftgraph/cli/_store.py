@@ -196,10 +196,24 @@ def step_nodes(record: Any, serde: Any = None) -> list[str]:
     return [str(n) for n in ran if n != "__start__"] if isinstance(ran, list) else []
 
 
+def step_timings(record: Any, serde: Any = None) -> list[list[Any]]:
+    """The exact task timings swiftgraph saves with each checkpoint (payload ``tl``:
+    name, task id, step, start, end, outcome; wall-clock seconds), or [] if absent."""
+    if serde is None:
+        return []
+    try:
+        payload = serde.loads(record.data)
+    except Exception:  # noqa: BLE001 - another engine's payload
+        return []
+    tl = payload.get("tl") if isinstance(payload, dict) else None
+    return [row for row in tl if isinstance(row, list) and len(row) >= 6] if isinstance(tl, list) else []
+
+
 def from_checkpoints(
     records: Iterable[Any], thread_id: str, serde: Any = None
 ) -> list[tuple[str, Timeline]]:
-    """Approximate timelines of a thread's runs from its checkpoint records.
+    """Timelines of a thread's runs from its checkpoint records: exact where the
+    checkpoints carry swiftgraph's task timings, approximate otherwise.
 
     A run starts at a checkpoint whose ``source`` is ``"input"``; each later checkpoint
     of the run ends one superstep, and the nodes that made it (:func:`step_nodes`) are
@@ -220,12 +234,19 @@ def from_checkpoints(
             current = Timeline(run_id=r.checkpoint_id, graph=thread_id, start=t, end=t)
             runs.append((f"run {len(runs) + 1} (from checkpoint {r.checkpoint_id})", current))
             prev_t = t
-        for name in step_nodes(r, serde):
+        exact = step_timings(r, serde)
+        for name, tid, step, start, end, outcome, *_ in exact:
+            current.tasks.append(TaskRecord(
+                str(tid), str(name), int(step), float(start), float(end if end is not None else t),
+                str(outcome), thread=thread_id,
+            ))  # fmt: skip
+            current.start = min(current.start, float(start))
+        for name in [] if exact else step_nodes(r, serde):
             current.tasks.append(TaskRecord(
                 f"{r.checkpoint_id}:{name}", name, int(meta.get("step", r.step)), prev_t, t, "ok",
                 thread=thread_id,
             ))  # fmt: skip
-        current.end = t
+        current.end = max(t, max((float(row[4] or t) for row in exact), default=t))
         prev_t = t
     # subgraph checkpoints: tasks in their namespace, placed by time in the run they fall in
     for ns, recs in by_ns.items():
