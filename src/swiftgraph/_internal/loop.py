@@ -237,14 +237,13 @@ class Run:
     async def _begin(self, input: Any) -> tuple[list[Task], bool]:
         """The first step's tasks: START with the input, or the tasks pending at the
         restored checkpoint (``None`` or ``Command(resume=...)`` as input)."""
-        from .persistence import resume_plan, restore_into
-
         restored = None
-        if self.cp is not None:
+        if self.cp is not None:  # persistence (and its serializer) loads only for checkpointed runs
+            from .persistence import restore_into
+
             restored = await self.cp.load(self.config.get("configurable", {}).get("checkpoint_id"))
             if restored is not None:
                 restore_into(self, restored)
-        start = self.graph.nodes[START]
         if input is None or (isinstance(input, Command) and input.resume is not None and input.update is None and not input.goto):
             if restored is None and isinstance(input, Command):
                 input = None  # LangGraph runs a fresh thread from START with no input
@@ -253,7 +252,7 @@ class Run:
                 raise EmptyInputError("Received no input for __start__")
             if input is None and self.config.get("configurable", {}).get("checkpoint_id"):
                 await self._fork(restored)
-            from .persistence import interrupts_of
+            from .persistence import interrupts_of, resume_plan
 
             asked = {tid: interrupts_of(w, len(self.resumes.get(tid, ()))) for tid, w in self.saved.items()}
             tasks = resume_plan(self, restored, input)
