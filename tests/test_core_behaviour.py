@@ -174,3 +174,36 @@ def test_timeline_records_parallel_tasks_and_supersteps():
     assert by["x"].start < by["y"].end and by["y"].start < by["x"].end  # overlapped
     assert all(r.outcome == "ok" and r.id for r in tl.tasks)
     assert 0.15 <= tl.wall < 0.3
+
+
+def test_timeline_outcomes_retries_and_threads():
+    from swiftgraph.types import RetryPolicy
+
+    attempts = []
+
+    def flaky(state):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("try again")
+        return {"n": 1}
+
+    def boom(state):
+        raise KeyError("boom")
+
+    g = StateGraph(S)
+    g.add_node("flaky", flaky, retry_policy=RetryPolicy(initial_interval=0.001, jitter=False))
+    g.add_node("boom", boom)
+    g.add_edge(START, "flaky")
+    g.add_edge("flaky", "boom")
+    graph = g.compile()
+    with pytest.raises(KeyError):
+        graph.invoke({})
+    by = {r.name: r for r in graph.last_timeline.tasks}
+    assert by["flaky"].outcome == "ok" and by["flaky"].retries == 2
+    assert by["boom"].outcome == "error" and "boom" in by["boom"].error
+    assert all(r.worker for r in by.values())
+    # parallel sync nodes run in pool threads, and the timeline says which
+    graph = _fanout(lambda s: time.sleep(0.01) or {"log": [1]}, 3)
+    graph.invoke({"log": []})
+    threads = {r.worker for r in graph.last_timeline.tasks}
+    assert len(threads) >= 2 and all(t.startswith("swiftgraph") for t in threads)

@@ -48,6 +48,9 @@ def thread_pool() -> ThreadPoolExecutor:
 
 
 def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
+    record = task.record
+    if record is not None:  # the timeline notes which thread ran the body
+        record[8] = threading.current_thread().name  # timeline.LIVE_THREAD
     token = CURRENT_TASK.set(task)
     try:
         if task.node.call_args:

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 import itertools
+import threading
 import os
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -174,6 +175,7 @@ class Run:
             if owns_timeline:
                 timeline.start = time.perf_counter()
                 timeline.wall_offset = time.time() - timeline.start
+                timeline.worker = threading.current_thread().name
             self.tl_mark = len(timeline.live)
         cp = self.cp
         try:
@@ -471,7 +473,7 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None and not node.hidden:
-            record = [task.info(), time.perf_counter(), None, "running", None, None, 0, None]  # live_entry
+            record = [task.info(), time.perf_counter(), None, "running", None, None, 0, None, None]  # live_entry
             task.record = record
             self.timeline.live.append(record)
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden

@@ -15,7 +15,10 @@ from typing import Any, Literal
 
 Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"]
 
-LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES, LIVE_OUTPUT = range(8)
+(
+    LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES,
+    LIVE_OUTPUT, LIVE_THREAD,
+) = range(9)
 
 
 def _output(writes: Any) -> Any:
@@ -27,7 +30,7 @@ def _output(writes: Any) -> Any:
 
 
 def live_entry(task: Any, start: float, parent: list[Any] | None = None) -> list[Any]:
-    return [task.info(), start, None, "running", None, parent, 0, None]
+    return [task.info(), start, None, "running", None, parent, 0, None, None]
 
 
 @dataclass(slots=True)
@@ -46,10 +49,14 @@ class TaskRecord:
     outcome: Outcome = "running"
     retries: int = 0
     thread: str = ""
+    """The checkpoint thread (``thread_id``) the run belongs to, when known."""
     namespace: tuple[str, ...] = ()
     input: Any = None
     output: Any = None
     error: str | None = None
+    worker: str = ""
+    """The OS thread that ran the body: the event loop's, or a pool thread's for a sync
+    node that ran beside others."""
     parent: TaskRecord | None = field(default=None, repr=False, compare=False)
     """Functional API: the record of the entrypoint or task that made this call."""
 
@@ -68,6 +75,8 @@ class Timeline:
     end: float | None = None
     tasks: list[TaskRecord] = field(default_factory=list)
     live: list[list[Any]] = field(default_factory=list, repr=False, compare=False)
+    worker: str = ""
+    """The OS thread of the run's event loop (where async bodies run)."""
     wall_offset: float = 0.0
     """``time.time() - time.perf_counter()`` at the run's start: turns the monotonic
     readings into wall-clock times (for checkpoints and exports)."""
@@ -90,6 +99,7 @@ class Timeline:
                 end=entry[LIVE_END],
                 outcome=entry[LIVE_OUTCOME],
                 retries=entry[LIVE_RETRIES],
+                worker=entry[LIVE_THREAD] or self.worker,
                 namespace=ns,
                 error=entry[LIVE_ERROR],
                 parent=made.get(id(parent)) if parent is not None else None,
