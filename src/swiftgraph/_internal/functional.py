@@ -38,36 +38,75 @@ class TaskFuture(concurrent.futures.Future, Generic[T]):  # type: ignore[type-ar
 
 
 class _AsyncTaskFuture:
-    """A call started on the running loop: an ``asyncio.Task`` with a blocking-safe
-    ``result()`` that explains itself instead of raising ``InvalidStateError``."""
+    """A call made on the running loop.
 
-    __slots__ = ("_task",)
+    It starts at once, as LangGraph's do, but without paying for a task of its own when
+    the caller awaits it straight away (the common ``x = await step(x)``): then the call
+    runs inside the awaiting task, saving two trips through the event loop. Otherwise
+    (gathered, awaited later, or never) it becomes an ``asyncio.Task`` on the loop's next
+    turn, so it runs concurrently just the same. ``result()`` explains itself instead of
+    raising ``InvalidStateError``."""
 
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self._task = task
+    __slots__ = ("_coro", "_task", "_done", "_value", "_error")
+
+    def __init__(self, coro: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._coro = coro
+        self._task: asyncio.Task[Any] | None = None
+        self._done = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+        loop.call_soon(self._start, loop)
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._coro is not None:
+            coro, self._coro = self._coro, None
+            self._task = loop.create_task(coro)
 
     def __await__(self) -> Generator[Any, None, Any]:
-        return self._task.__await__()
+        if self._coro is not None:  # not started: run it here, in the awaiting task
+            coro, self._coro = self._coro, None
+            try:
+                self._value = yield from coro.__await__()
+            except BaseException as exc:
+                self._error = exc
+                raise
+            finally:
+                self._done = True
+            return self._value
+        if self._task is not None:
+            return (yield from self._task.__await__())
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def done(self) -> bool:
+        return self._done or (self._task is not None and self._task.done())
 
     def result(self, timeout: float | None = None) -> Any:
-        if not self._task.done():
+        if not self.done():
             raise RuntimeError(
                 "A @task called from async code must be awaited (await it or use "
                 "asyncio.gather); .result() would block the event loop."
             )
-        return self._task.result()
-
-    def done(self) -> bool:
-        return self._task.done()
-
-    def cancel(self) -> bool:
-        return self._task.cancel()
-
-    def add_done_callback(self, fn: Callable[[Any], None]) -> None:
-        self._task.add_done_callback(lambda _t: fn(self))
+        if self._task is not None:
+            return self._task.result()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
     def exception(self) -> BaseException | None:
-        return self._task.exception()
+        if self._task is not None:
+            return self._task.exception()
+        return self._error
+
+    def cancel(self) -> bool:
+        if self._coro is not None:
+            self._coro.close()
+            self._coro = None
+            self._done = True
+            self._error = asyncio.CancelledError()
+            return True
+        return self._task.cancel() if self._task is not None else False
 
 
 def _options(retry_policy: Any) -> tuple[Any, ...]:
@@ -132,7 +171,7 @@ class _TaskFunction(Generic[R]):
         except RuntimeError:
             running = None
         if running is loop:
-            return _AsyncTaskFuture(loop.create_task(run.run_call(task)))
+            return _AsyncTaskFuture(run.run_call(task), loop)
         fut: TaskFuture[Any] = TaskFuture()
         cfut = asyncio.run_coroutine_threadsafe(run.run_call(task), loop)
         _chain(cfut, fut)
