@@ -37,76 +37,76 @@ class TaskFuture(concurrent.futures.Future, Generic[T]):  # type: ignore[type-ar
         return asyncio.wrap_future(self).__await__()
 
 
-class _AsyncTaskFuture:
-    """A call made on the running loop.
+class _AsyncTaskFuture(asyncio.Future):  # type: ignore[type-arg]
+    """A call made on the running loop: an ``asyncio.Future`` for its result.
 
-    It starts at once, as LangGraph's do, but without paying for a task of its own when
-    the caller awaits it straight away (the common ``x = await step(x)``): then the call
-    runs inside the awaiting task, saving two trips through the event loop. Otherwise
-    (gathered, awaited later, or never) it becomes an ``asyncio.Task`` on the loop's next
-    turn, so it runs concurrently just the same. ``result()`` explains itself instead of
+    The call starts at once, as LangGraph's do, but without paying for a task of its
+    own when the caller awaits it straight away (the common ``x = await step(x)``): then
+    it runs inside the awaiting task, saving two trips through the event loop.
+    Otherwise (gathered, awaited later, or never) it becomes an ``asyncio.Task`` on the
+    loop's next turn and runs concurrently just the same; being a future, it goes into
+    ``asyncio.gather`` without a wrapper task. ``result()`` explains itself instead of
     raising ``InvalidStateError``."""
 
-    __slots__ = ("_coro", "_task", "_done", "_value", "_error")
-
     def __init__(self, coro: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._coro = coro
+        super().__init__(loop=loop)
+        self._coro: Any = coro
         self._task: asyncio.Task[Any] | None = None
-        self._done = False
-        self._value: Any = None
-        self._error: BaseException | None = None
-        loop.call_soon(self._start, loop)
+        loop.call_soon(self._start)
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._coro is not None:
-            coro, self._coro = self._coro, None
-            self._task = loop.create_task(coro)
+    def _start(self) -> None:
+        coro, self._coro = self._coro, None
+        if coro is None:
+            return
+        if self.done():  # cancelled before it started
+            coro.close()
+            return
+        self._task = self.get_loop().create_task(coro)
+        self._task.add_done_callback(self._settle)
+
+    def _settle(self, task: asyncio.Task[Any]) -> None:
+        if self.done():
+            return
+        if task.cancelled():
+            super().cancel()
+        elif task.exception() is not None:
+            self.set_exception(task.exception())  # type: ignore[arg-type]
+        else:
+            self.set_result(task.result())
 
     def __await__(self) -> Generator[Any, None, Any]:
-        if self._coro is not None:  # not started: run it here, in the awaiting task
-            coro, self._coro = self._coro, None
-            try:
-                self._value = yield from coro.__await__()
-            except BaseException as exc:
-                self._error = exc
-                raise
-            finally:
-                self._done = True
-            return self._value
+        coro, self._coro = self._coro, None
+        if coro is None:
+            return (yield from super().__await__())
+        # not started yet: run it here, in the awaiting task
+        try:
+            value = yield from coro.__await__()
+        except asyncio.CancelledError:
+            super().cancel()
+            raise
+        except BaseException as exc:
+            if not self.done():
+                self.set_exception(exc)
+                self.exception()  # retrieved: the awaiter gets it raised
+            raise
+        if not self.done():
+            self.set_result(value)
+        return value
+
+    __iter__ = __await__
+
+    def cancel(self, msg: Any = None) -> bool:
         if self._task is not None:
-            return (yield from self._task.__await__())
-        if self._error is not None:
-            raise self._error
-        return self._value
+            self._task.cancel()
+        return super().cancel()
 
-    def done(self) -> bool:
-        return self._done or (self._task is not None and self._task.done())
-
-    def result(self, timeout: float | None = None) -> Any:
+    def result(self) -> Any:
         if not self.done():
             raise RuntimeError(
                 "A @task called from async code must be awaited (await it or use "
                 "asyncio.gather); .result() would block the event loop."
             )
-        if self._task is not None:
-            return self._task.result()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-    def exception(self) -> BaseException | None:
-        if self._task is not None:
-            return self._task.exception()
-        return self._error
-
-    def cancel(self) -> bool:
-        if self._coro is not None:
-            self._coro.close()
-            self._coro = None
-            self._done = True
-            self._error = asyncio.CancelledError()
-            return True
-        return self._task.cancel() if self._task is not None else False
+        return super().result()
 
 
 def _options(retry_policy: Any) -> tuple[Any, ...]:
