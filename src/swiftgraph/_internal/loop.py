@@ -599,7 +599,22 @@ class Run:
                 self.open_calls = set()
             self.open_calls.add(current)
         try:
-            if self.semaphore is not None:
+            fn = node.fn
+            if (
+                _executor.AWAIT_INLINE
+                and fn.is_async  # type: ignore[union-attr]
+                and not fn.inject  # type: ignore[union-attr]
+                and not node.retry_policy
+                and self.semaphore is None
+            ):
+                # the common case, without the executor's two frames (as in run_task)
+                args, kw = task.input
+                token = CURRENT_TASK.set(task)
+                try:
+                    result = await fn.fn(*args, **kw)  # type: ignore[union-attr]
+                finally:
+                    CURRENT_TASK.reset(token)
+            elif self.semaphore is not None:
                 async with self.semaphore:
                     result = await self.call_body(task)
             else:
