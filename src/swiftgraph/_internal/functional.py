@@ -48,11 +48,16 @@ class _AsyncTaskFuture(asyncio.Future):  # type: ignore[type-arg]
     ``asyncio.gather`` without a wrapper task. ``result()`` explains itself instead of
     raising ``InvalidStateError``."""
 
-    def __init__(self, coro: Any, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, coro: Any, loop: asyncio.AbstractEventLoop, run: Any) -> None:
         super().__init__(loop=loop)
         self._coro: Any = coro
         self._task: asyncio.Task[Any] | None = None
-        loop.call_soon(self._start)
+        # one loop callback starts every call made since the loop last ran, not one each
+        starting = run.starting
+        if starting is None:
+            run.starting = starting = []
+            loop.call_soon(_start_all, run)
+        starting.append(self)
 
     def _start(self) -> None:
         coro, self._coro = self._coro, None
@@ -107,6 +112,12 @@ class _AsyncTaskFuture(asyncio.Future):  # type: ignore[type-arg]
                 "asyncio.gather); .result() would block the event loop."
             )
         return super().result()
+
+
+def _start_all(run: Any) -> None:
+    futures, run.starting = run.starting, None
+    for fut in futures:
+        fut._start()
 
 
 def _options(retry_policy: Any) -> tuple[Any, ...]:
@@ -171,7 +182,7 @@ class _TaskFunction(Generic[R]):
         except RuntimeError:
             running = None
         if running is loop:
-            return _AsyncTaskFuture(run.run_call(task), loop)
+            return _AsyncTaskFuture(run.run_call(task), loop, run)
         fut: TaskFuture[Any] = TaskFuture()
         cfut = asyncio.run_coroutine_threadsafe(run.run_call(task), loop)
         _chain(cfut, fut)

@@ -86,6 +86,7 @@ class Run:
         "saved",
         "pending_resume",
         "tl_mark",
+        "starting",
     )
 
     def __init__(
@@ -135,6 +136,7 @@ class Run:
         self.saved: Mapping[str, list[tuple[str, Any]]] = _EMPTY
         self.pending_resume: list[tuple[str, list[Any]]] | tuple[()] = ()
         self.tl_mark = 0  # timeline entries already saved with a checkpoint
+        self.starting: list[Any] | None = None  # Functional API calls waiting for the loop
         self.previous: Any = None
         self.run_key = str(config.get("run_id") or f"{_RUN_PREFIX}{next(_run_counter):x}")
         self.runtime = runtime
