@@ -26,11 +26,11 @@ compiled graph, which calls these primitives.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
-import builtins
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +152,45 @@ class BaseCheckpointSaver(ABC):
         return await asyncio.to_thread(self.threads)
 
 
+class InlineAsyncMixin:
+    """Async methods that call the sync primitives directly on the event loop.
+
+    For savers whose operations don't wait on anything slow (memory, a local SQLite
+    file): a worker-thread hop would cost more than the operation. Put it before
+    :class:`BaseCheckpointSaver` in the bases."""
+
+    async def aput(self, record: CheckpointRecord) -> None:
+        self.put(record)  # type: ignore[attr-defined]
+
+    async def aput_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
+    ) -> None:
+        self.put_writes(thread_id, checkpoint_ns, checkpoint_id, writes)  # type: ignore[attr-defined]
+
+    async def aget(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> CheckpointRecord | None:
+        return self.get(thread_id, checkpoint_ns, checkpoint_id)  # type: ignore[attr-defined,no-any-return]
+
+    async def alist(
+        self,
+        thread_id: str | None,
+        checkpoint_ns: str | None = "",
+        *,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[CheckpointRecord]:
+        return [*self.list(thread_id, checkpoint_ns, before=before, limit=limit)]  # type: ignore[attr-defined]
+
+    async def aget_writes(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str
+    ) -> builtins.list[PendingWrite]:
+        return self.get_writes(thread_id, checkpoint_ns, checkpoint_id)  # type: ignore[attr-defined,no-any-return]
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        self.delete_thread(thread_id)  # type: ignore[attr-defined]
+
+
 _id_lock = threading.Lock()
 _last_ms = 0
 _counter = 0
@@ -175,4 +214,10 @@ def new_checkpoint_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-__all__ = ["BaseCheckpointSaver", "CheckpointRecord", "PendingWrite", "new_checkpoint_id"]
+__all__ = [
+    "BaseCheckpointSaver",
+    "CheckpointRecord",
+    "InlineAsyncMixin",
+    "PendingWrite",
+    "new_checkpoint_id",
+]

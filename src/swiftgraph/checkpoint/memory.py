@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 import builtins
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from swiftgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    CheckpointRecord,
+    InlineAsyncMixin,
+    PendingWrite,
+)
 
 
-class InMemorySaver(BaseCheckpointSaver):
-    """Keeps every checkpoint in process memory; nothing survives the process."""
+class InMemorySaver(InlineAsyncMixin, BaseCheckpointSaver):
+    """Keeps every checkpoint in process memory; nothing survives the process.
+    Nothing here blocks, so the async methods run inline (no worker thread)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -83,40 +89,6 @@ class InMemorySaver(BaseCheckpointSaver):
                 self._latest.pop(thread_key, None)
             for write_key in [k for k in self.writes if k[0] == thread_id]:
                 del self.writes[write_key]
-
-
-    # In memory nothing blocks: the async methods run inline, not in a worker thread.
-
-    async def aput(self, record: CheckpointRecord) -> None:
-        self.put(record)
-
-    async def aput_writes(
-        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
-    ) -> None:
-        self.put_writes(thread_id, checkpoint_ns, checkpoint_id, writes)
-
-    async def aget(
-        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
-    ) -> CheckpointRecord | None:
-        return self.get(thread_id, checkpoint_ns, checkpoint_id)
-
-    async def alist(
-        self,
-        thread_id: str | None,
-        checkpoint_ns: str | None = "",
-        *,
-        before: str | None = None,
-        limit: int | None = None,
-    ) -> builtins.list[CheckpointRecord]:
-        return builtins.list(self.list(thread_id, checkpoint_ns, before=before, limit=limit))
-
-    async def aget_writes(
-        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str
-    ) -> builtins.list[PendingWrite]:
-        return self.get_writes(thread_id, checkpoint_ns, checkpoint_id)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        self.delete_thread(thread_id)
 
 
 MemorySaver = InMemorySaver

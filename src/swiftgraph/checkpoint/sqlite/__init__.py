@@ -49,7 +49,12 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from swiftgraph.checkpoint import _sql
-from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from swiftgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    CheckpointRecord,
+    InlineAsyncMixin,
+    PendingWrite,
+)
 
 T = TypeVar("T")
 
@@ -96,13 +101,17 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in msg or "busy" in msg
 
 
-class SqliteSaver(BaseCheckpointSaver):
+class SqliteSaver(InlineAsyncMixin, BaseCheckpointSaver):
     """Checkpoints and pending writes in SQLite. See the module docstring.
 
     Pass an open ``conn`` (the saver then issues ``BEGIN IMMEDIATE``/``COMMIT`` on it and
     leaves closing it to you; open it with ``check_same_thread=False`` to share it
     between threads) or a ``path`` (default ``":memory:"``; the saver opens, configures
     and, on :meth:`close`, closes the connection).
+
+    Its async methods run the (fast, local) SQLite call inline on the event loop: a
+    worker-thread hop costs more than the write itself. An application whose loop must
+    never wait on disk uses :class:`~swiftgraph.checkpoint.sqlite.aio.AsyncSqliteSaver`.
     """
 
     def __init__(
@@ -334,36 +343,6 @@ class SqliteSaver(BaseCheckpointSaver):
         return sorted(
             r[0] for r in self._fetchall("SELECT DISTINCT thread_id FROM checkpoints", ())
         )
-
-    # The async methods run the (fast, local) SQLite call inline on the event loop: a
-    # worker-thread hop costs more than the write itself. For an application whose loop
-    # must never block on disk, use AsyncSqliteSaver (its own worker thread).
-
-    async def aput(self, record: CheckpointRecord) -> None:
-        self.put(record)
-
-    async def aput_writes(
-        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
-    ) -> None:
-        self.put_writes(thread_id, checkpoint_ns, checkpoint_id, writes)
-
-    async def aget(
-        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
-    ) -> CheckpointRecord | None:
-        return self.get(thread_id, checkpoint_ns, checkpoint_id)
-
-    async def aget_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> Any:
-        return self.get_writes(thread_id, checkpoint_ns, checkpoint_id)
-
-    async def alist(
-        self,
-        thread_id: str | None,
-        checkpoint_ns: str | None = "",
-        *,
-        before: str | None = None,
-        limit: int | None = None,
-    ) -> Any:
-        return [*self.list(thread_id, checkpoint_ns, before=before, limit=limit)]
 
     # last in the class: after it, ``list`` in an annotation would name this method
     def list(
