@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from swiftgraph._internal.builder import SwiftGraphWarning
 from swiftgraph._internal.errors import (
     CheckpointError,
     EmptyChannelError,
@@ -19,8 +20,8 @@ from swiftgraph._internal.errors import (
     UnknownTargetError,
     create_error_message,
 )
-from swiftgraph._internal.builder import SwiftGraphWarning
 from swiftgraph._internal.writes import UnknownRouteKeyError
+
 
 def __getattr__(name: str) -> Any:
     # the serializer is loaded only when a checkpoint is: keep `import swiftgraph.errors` light
@@ -33,7 +34,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CheckpointError",
-    "SerializationError",
     "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
@@ -44,6 +44,7 @@ __all__ = [
     "InvalidUpdateError",
     "NodeTimeoutError",
     "ParentCommand",
+    "SerializationError",  # noqa: F822 (loaded lazily by __getattr__)
     "SwiftGraphError",
     "SwiftGraphWarning",
     "TaskNotFound",

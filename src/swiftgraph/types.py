@@ -1,5 +1,6 @@
 """Values passed to and from the engine: ``Send``, ``Command``, policies, snapshots."""
 
+from swiftgraph._internal.interrupts import interrupt
 from swiftgraph._internal.types import (
     All,
     CachePolicy,
@@ -15,8 +16,6 @@ from swiftgraph._internal.types import (
     StreamMode,
     StreamWriter,
 )
-
-from swiftgraph._internal.interrupts import interrupt
 
 __all__ = [
     "All",

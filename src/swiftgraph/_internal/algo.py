@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .channels import Channel
-from .compiled_types import CompiledGraph, CNode, Task
+from .compiled_types import CNode, CompiledGraph, Task
 from .constants import MISSING, PULL, PUSH
 from .errors import UnknownTargetError
 from .types import Send

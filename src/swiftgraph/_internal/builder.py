@@ -44,7 +44,7 @@ class SwiftGraphWarning(UserWarning):
 class NodeSpec:
     """A node as the user added it (``compile()`` turns it into a ``CNode``)."""
 
-    __slots__ = ("name", "action", "input_schema", "defer", "metadata", "retry_policy", "cache_policy", "ends")
+    __slots__ = ("action", "cache_policy", "defer", "ends", "input_schema", "metadata", "name", "retry_policy")
 
     def __init__(
         self,
@@ -70,7 +70,7 @@ class NodeSpec:
 class BranchSpec:
     """A conditional edge as the user added it."""
 
-    __slots__ = ("path", "ends", "input_schema", "name", "fn")
+    __slots__ = ("ends", "fn", "input_schema", "name", "path")
 
     def __init__(
         self,

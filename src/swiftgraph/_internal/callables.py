@@ -41,7 +41,7 @@ def is_async_callable(fn: Any) -> bool:
 class UserFn:
     """A user function plus what the engine learned about it at build time."""
 
-    __slots__ = ("fn", "is_async", "inject", "name", "first_param", "n_positional")
+    __slots__ = ("first_param", "fn", "inject", "is_async", "n_positional", "name")
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn

@@ -18,11 +18,17 @@ from typing import Any, Generic, TypeVar
 from . import syncbridge
 from .builder import StateGraph
 from .callables import UserFn
-from .channels import BinaryOperatorAggregate, Channel, EphemeralValue, LastValueAfterFinish, NamedBarrierValue, NamedBarrierValueAfterFinish
+from .channels import (
+    BinaryOperatorAggregate,
+    Channel,
+    EphemeralValue,
+    LastValueAfterFinish,
+    NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
+)
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, START, branch_channel, join_channel
 from .context import CURRENT_TASK
-from .errors import GraphDefinitionError
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
@@ -122,12 +128,7 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         for t in node.triggers:
             trigger_to_nodes.setdefault(t, []).append(name)
     output_keys = builder.schemas[builder.output_schema]
-    output_schema = builder.output_schema
-    output_mapper = None
-    if is_pydantic_model(output_schema) or (
-        isinstance(output_schema, type) and hasattr(output_schema, "__dataclass_fields__")
-    ):
-        output_mapper = None  # LangGraph returns a dict for these too
+    output_mapper = None  # LangGraph returns a dict even for dataclass/pydantic output schemas
     graph = CompiledGraph(
         nodes=nodes,
         node_names=tuple(builder.nodes),
@@ -509,8 +510,3 @@ def _coerce_context(schema: Any, context: Any) -> Any:
     ):
         return schema(**context)
     return context
-
-
-def _check_builder(builder: StateGraph) -> None:
-    if not builder.nodes:
-        raise GraphDefinitionError("A graph needs at least one node: add_node('name', fn)")

@@ -78,19 +78,19 @@ class Task:
     """One node execution in one superstep."""
 
     __slots__ = (
-        "node",
-        "kind",
-        "key",
-        "input",
-        "triggers",
-        "step",
-        "writes",
         "_id",
-        "run",
-        "record",
         "base",
         "done",
+        "input",
         "interrupt_idx",
+        "key",
+        "kind",
+        "node",
+        "record",
+        "run",
+        "step",
+        "triggers",
+        "writes",
     )
 
     def __init__(

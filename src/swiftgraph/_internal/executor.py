@@ -42,7 +42,7 @@ def thread_pool() -> ThreadPoolExecutor:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                workers = int(os.environ.get("SWIFTGRAPH_THREADS", 0)) or max(32, (os.cpu_count() or 1) * 8)
+                workers = int(os.environ.get("SWIFTGRAPH_THREADS", "0")) or max(32, (os.cpu_count() or 1) * 8)
                 _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swiftgraph")
     return _pool
 

@@ -10,12 +10,11 @@ through :mod:`.syncbridge`: there is one engine, not a sync and an async twin.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 import itertools
-import threading
 import os
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -49,44 +48,44 @@ class Run:
     """The mutable state of one run; the compiled graph is shared and never touched."""
 
     __slots__ = (
-        "owner",
-        "graph",
+        "calls",
         "channels",
-        "values",
-        "live_triggers",
-        "deferred",
         "config",
-        "modes",
-        "sink",
-        "ns",
-        "subgraphs",
-        "sync",
+        "cp",
+        "deferred",
+        "graph",
         "inline",
+        "interrupt_after",
+        "interrupt_before",
+        "interrupts",
+        "live_triggers",
+        "loop",
+        "modes",
+        "ns",
+        "open_calls",
+        "out_key_set",
+        "out_keys",
+        "output_touched",
+        "owner",
+        "pending_resume",
+        "previous",
+        "recursion_limit",
+        "resumes",
         "run_key",
         "runtime",
-        "timeline",
-        "semaphore",
-        "recursion_limit",
-        "step",
-        "output_touched",
-        "writer",
-        "out_keys",
-        "out_key_set",
-        "loop",
-        "calls",
-        "open_calls",
-        "previous",
-        "cp",
-        "step_writes",
-        "unsaved",
-        "interrupts",
-        "interrupt_before",
-        "interrupt_after",
-        "resumes",
         "saved",
-        "pending_resume",
-        "tl_mark",
+        "semaphore",
+        "sink",
         "starting",
+        "step",
+        "step_writes",
+        "subgraphs",
+        "sync",
+        "timeline",
+        "tl_mark",
+        "unsaved",
+        "values",
+        "writer",
     )
 
     def __init__(
@@ -820,7 +819,7 @@ class _StepWaiter:
     """Wakes the step when every task is done or the first one fails (one object,
     not a closure and its cells: a step of a few tasks is the common case)."""
 
-    __slots__ = ("done", "remaining", "failed")
+    __slots__ = ("done", "failed", "remaining")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
         self.done: asyncio.Future[None] = loop.create_future()
@@ -871,4 +870,4 @@ def task_config(task: Task) -> dict[str, Any]:
     return config
 
 
-__all__ = ["Run", "task_config", "DEFAULT_RECURSION_LIMIT", "END"]
+__all__ = ["DEFAULT_RECURSION_LIMIT", "END", "Run", "task_config"]

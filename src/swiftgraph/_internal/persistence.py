@@ -168,10 +168,7 @@ class Checkpointing:
                         state[chan] = run.channels[chan].checkpoint()
             payload["state"] = state
             payload["delta"] = delta
-        try:
-            data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
-        except SerializationError:
-            raise
+        data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
         if snapshot:
             self.chain, self.delta_bytes, self.snap_bytes = 0, 0, len(data)
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .channels import BinaryOperatorAggregate, Channel, LastValue
@@ -27,7 +27,7 @@ def is_pydantic_model(cls: Any) -> bool:
     return isinstance(cls, type) and hasattr(cls, "model_fields") and hasattr(cls, "model_validate")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hints(schema: Any) -> dict[str, Any]:
     if schema is None or schema is Any:
         return {}

@@ -25,7 +25,7 @@ class Send:
     Sends from one step run as separate tasks, after the node-triggered tasks, in
     the order they were sent."""
 
-    __slots__ = ("node", "arg", "timeout")
+    __slots__ = ("arg", "node", "timeout")
 
     def __init__(self, /, node: str, arg: Any, *, timeout: float | None = None) -> None:
         self.node = node
@@ -156,7 +156,7 @@ class Overwrite:
 class Interrupt:
     """A pause requested by ``interrupt(value)``; ``id`` is what ``Command(resume={id: ...})`` answers."""
 
-    __slots__ = ("value", "id", "response_schema")
+    __slots__ = ("id", "response_schema", "value")
 
     def __init__(self, value: Any, id: str = "placeholder-id", *, response_schema: Any = None) -> None:
         self.value = value

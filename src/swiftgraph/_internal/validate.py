@@ -35,7 +35,6 @@ def validate(builder: StateGraph, interrupt: Sequence[str] | None = None) -> Non
             "Graph must have an entrypoint: add at least one edge from START to another "
             "node, e.g. add_edge(START, 'first_node') or set_entry_point('first_node')"
         )
-    targets = {end for _, end in all_edges}
     for start, branches in builder.branches.items():
         for cond, branch in branches.items():
             if branch.ends is None:
