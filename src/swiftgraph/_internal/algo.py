@@ -52,7 +52,7 @@ def plan(
         node_triggers = node.triggers
         if len(node_triggers) == 1:
             ch = channels.get(node_triggers[0])
-            triggers = node_triggers if ch is not None and ch.is_available() else ()
+            triggers: tuple[str, ...] = node_triggers if ch is not None and ch.is_available() else ()
         else:
             triggers = tuple(
                 t for t in node_triggers if (c := channels.get(t)) is not None and c.is_available()
@@ -65,13 +65,13 @@ def plan(
                 raise
             tasks.append(Task(node, PULL, name, state, triggers, step))
     for idx, send in enumerate(sends):
-        node = nodes.get(send.node)
-        if node is None or node.hidden:
+        target = nodes.get(send.node)
+        if target is None or target.hidden:
             raise UnknownTargetError(
                 f"Send to unknown node '{send.node}'. Known nodes: "
                 f"{', '.join(repr(n) for n in graph.node_names)}."
             )
-        tasks.append(Task(node, PUSH, idx, send.arg, (PUSH,), step))
+        tasks.append(Task(target, PUSH, idx, send.arg, (PUSH,), step))
     return tasks
 
 

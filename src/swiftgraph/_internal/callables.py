@@ -46,7 +46,7 @@ class UserFn:
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
         self.is_async = is_async_callable(fn)
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name: str = name or getattr(fn, "__name__", None) or type(fn).__name__
         inspect = _inspect()
         valid_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         try:

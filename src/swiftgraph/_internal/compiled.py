@@ -111,12 +111,12 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             static[start].append((chan, start))
     branches: dict[str, list[CBranch]] = {n: [] for n in nodes}
     for start, specs in builder.branches.items():
-        for bname, spec in specs.items():
-            schema = spec.input_schema or (
+        for bname, bspec in specs.items():
+            schema = bspec.input_schema or (
                 builder.nodes[start].input_schema if start in builder.nodes else builder.state_schema
             )
             branches[start].append(
-                CBranch(bname, spec.fn, spec.ends, keys_of(schema), input_mapper(schema))
+                CBranch(bname, bspec.fn, bspec.ends, keys_of(schema), input_mapper(schema))
             )
     for name, node in nodes.items():
         node.static_writes = tuple(static[name])

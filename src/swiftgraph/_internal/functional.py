@@ -140,7 +140,7 @@ class _TaskFunction(Generic[R]):
         cache_policy: CachePolicy | None = None,
     ) -> None:
         self.func = func
-        self.name = name or getattr(func, "__name__", type(func).__name__)
+        self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
         self.node = CNode(
             name=self.name,
             fn=UserFn(func, self.name),

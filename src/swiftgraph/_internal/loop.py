@@ -345,7 +345,8 @@ class Run:
             self, source=source, step=step, by_channel=self.step_writes if source == "loop" else None,
             sends=sends, **kw,
         )
-        self.step_writes.clear()
+        if self.step_writes is not None:
+            self.step_writes.clear()
         if cp.durability == "exit":  # type: ignore[union-attr]
             if not self.unsaved:
                 self.unsaved = []
@@ -678,7 +679,8 @@ class Run:
         if node.subgraph is not None:
             return await self._call_subgraph(task)
         fn = node.fn
-        kwargs = self._inject(task, fn.inject) if fn.inject else None  # type: ignore[union-attr]
+        assert fn is not None  # only START has no body, and it never gets here
+        kwargs = self._inject(task, fn.inject) if fn.inject else None
         if not node.retry_policy:
             return await _executor.call(self, task, fn, kwargs)
         return await _executor.call_with_retry(self, task, fn, kwargs, node.retry_policy)

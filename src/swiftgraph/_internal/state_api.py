@@ -70,7 +70,7 @@ class StateAPI:
         restore_into(run, restored)
         tasks = pending_tasks(run, restored)
         shown: list[PregelTask] = []
-        all_interrupts = []
+        all_interrupts: list[Any] = []
         for task in tasks:
             saved = run.saved.get(task.id, [])
             if latest:

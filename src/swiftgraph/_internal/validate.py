@@ -97,23 +97,23 @@ def _warn_unreachable(builder: StateGraph) -> None:
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    unreachable = [n for n in builder.nodes if n not in seen]
+    unreachable = [name for name in builder.nodes if name not in seen]
     if unreachable:
         warn_graph(
             f"Node(s) {unreachable} can't be reached by any edge from START. If no node "
             "routes to them with Command(goto=...), add an edge to them or remove them."
         )
     # a node ends the run when it has no outgoing route; one that can only loop never does
-    ends_run = {n for n, nxt in succ.items() if not nxt or END in nxt}
+    ends_run = {name for name, nxt in succ.items() if not nxt or END in nxt}
     can_finish = set(ends_run)
     changed = True
     while changed:
         changed = False
-        for n, nxt in succ.items():
-            if n not in can_finish and nxt & can_finish:
-                can_finish.add(n)
+        for name, nxt in succ.items():
+            if name not in can_finish and nxt & can_finish:
+                can_finish.add(name)
                 changed = True
-    stuck = [n for n in builder.nodes if n in seen and n not in can_finish]
+    stuck = [name for name in builder.nodes if name in seen and name not in can_finish]
     if stuck:
         warn_graph(
             f"Node(s) {stuck} have no edge towards END: every route from them loops back. "

@@ -127,7 +127,7 @@ def route(graph: CompiledGraph, node: CNode, branch: CBranch, result: Any) -> li
     """A conditional edge's return value as trigger writes and Sends."""
     items = result if isinstance(result, (list, tuple)) else [result]
     if branch.ends is not None:
-        dests = []
+        dests: list[Any] = []
         for r in items:
             if isinstance(r, Send):
                 dests.append(r)

@@ -238,7 +238,7 @@ def from_checkpoints(
         for name, tid, step, start, end, outcome, *_ in exact:
             current.tasks.append(TaskRecord(
                 str(tid), str(name), int(step), float(start), float(end if end is not None else t),
-                str(outcome), thread=thread_id,
+                outcome, thread=thread_id,
             ))  # fmt: skip
             current.start = min(current.start, float(start))
         for name in [] if exact else step_nodes(r, serde):
