@@ -487,15 +487,21 @@ class Run:
             elif (
                 _executor.AWAIT_INLINE
                 and fn is not None
-                and fn.is_async
+                and (fn.is_async or self.inline)
                 and not fn.inject
                 and not node.retry_policy
                 and self.semaphore is None
             ):
-                # the common case, without the executor's two frames: await it here
+                # the common case, without the executor's frames: an async body awaited
+                # here, or a sync body alone in its step under the sync API called here
                 token = CURRENT_TASK.set(task)
                 try:
-                    result = await fn.fn(task.input)
+                    if fn.is_async:
+                        result = await fn.fn(task.input)
+                    else:
+                        result = fn.fn(task.input)
+                        if asyncio.iscoroutine(result):
+                            result = await result
                 finally:
                     CURRENT_TASK.reset(token)
             elif self.semaphore is not None:
