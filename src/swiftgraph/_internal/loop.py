@@ -20,7 +20,8 @@ from typing import Any
 
 from . import executor as _executor
 from .algo import apply_writes, plan
-from .compiled_types import CompiledGraph, Task, task_id
+from .callables import UserFn
+from .compiled_types import CNode, CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
 from .context import CURRENT_TASK
 from .errors import (
@@ -484,14 +485,7 @@ class Run:
             fn = node.fn
             if fn is None and node.subgraph is None:
                 result = task.input  # START forwards the input
-            elif (
-                _executor.AWAIT_INLINE
-                and fn is not None
-                and (fn.is_async or self.inline)
-                and not fn.inject
-                and not node.retry_policy
-                and self.semaphore is None
-            ):
+            elif fn is not None and (fn.is_async or self.inline) and self._plain(node, fn):
                 # the common case, without the executor's frames: an async body awaited
                 # here, or a sync body alone in its step under the sync API called here
                 token = CURRENT_TASK.set(task)
@@ -504,9 +498,6 @@ class Run:
                             result = await result
                 finally:
                     CURRENT_TASK.reset(token)
-            elif self.semaphore is not None:
-                async with self.semaphore:
-                    result = await self.call_body(task)
             else:
                 result = await self.call_body(task)
             graph = self.graph
@@ -608,13 +599,7 @@ class Run:
             self.open_calls.add(current)
         try:
             fn = node.fn
-            if (
-                _executor.AWAIT_INLINE
-                and fn.is_async  # type: ignore[union-attr]
-                and not fn.inject  # type: ignore[union-attr]
-                and not node.retry_policy
-                and self.semaphore is None
-            ):
+            if fn is not None and fn.is_async and self._plain(node, fn):
                 # the common case, without the executor's two frames (as in run_task)
                 args, kw = task.input
                 token = CURRENT_TASK.set(task)
@@ -622,9 +607,6 @@ class Run:
                     result = await fn.fn(*args, **kw)  # type: ignore[union-attr]
                 finally:
                     CURRENT_TASK.reset(token)
-            elif self.semaphore is not None:
-                async with self.semaphore:
-                    result = await self.call_body(task)
             else:
                 result = await self.call_body(task)
         except GraphInterrupt as exc:
@@ -680,7 +662,24 @@ class Run:
             value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
             await self.cp.save_writes(task.base, task, [("__interrupt__", value)], 1000 + answered)
 
+    def _plain(self, node: CNode, fn: UserFn) -> bool:
+        """A body the loop may call itself, skipping the executor's frames: the local
+        executor, nothing injected, no retries, no concurrency bound."""
+        return (
+            _executor.AWAIT_INLINE
+            and not fn.inject
+            and not node.retry_policy
+            and self.semaphore is None
+        )
+
     async def call_body(self, task: Task) -> Any:
+        """A node body through the executor, under ``max_concurrency`` when set."""
+        if self.semaphore is not None:
+            async with self.semaphore:
+                return await self._call_body(task)
+        return await self._call_body(task)
+
+    async def _call_body(self, task: Task) -> Any:
         node = task.node
         if node.subgraph is not None:
             return await self._call_subgraph(task)
