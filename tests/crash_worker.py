@@ -234,31 +234,36 @@ def read_log(path: str) -> list[dict[str, Any]]:
 def add_crash_points(saver: Any, *, before: str | None, after: str | None, forget: bool) -> None:
     """Wrap the saver instance: SIGKILL around storing KEY's pending writes; forget writes.
 
-    The engine reaches ``put_writes``/``get_writes`` through the async defaults
-    (``asyncio.to_thread(self.put_writes, ...)``), which look the methods up on the
-    instance at call time; a SIGKILL from a worker thread kills the whole process."""
+    The engine stores everything through ``put_many`` (batches of checkpoints and
+    pending writes, one transaction each), reached through the saver's async method,
+    which looks it up on the instance at call time; a SIGKILL from a worker thread
+    kills the whole process."""
     import signal
 
-    put_writes = saver.put_writes
+    from swiftgraph.checkpoint.base import WriteBatch
 
-    def keys_of(writes: Any) -> set[str]:
+    put_many = saver.put_many
+
+    def keys_of(ops: Any) -> set[str]:
         return {
             exec_id.split("#")[0]
-            for w in writes
+            for op in ops
+            if isinstance(op, WriteBatch)
+            for w in op.writes
             if w.channel == "execs"
             for exec_id in saver.serde.loads(w.value)
         }
 
-    def crashing_put_writes(thread_id: str, ns: str, checkpoint_id: str, writes: Any) -> None:
-        keys = keys_of(writes)
+    def crashing_put_many(ops: Any) -> None:
+        keys = keys_of(ops)
         if before in keys:
             os.kill(os.getpid(), signal.SIGKILL)
-        put_writes(thread_id, ns, checkpoint_id, writes)
+        put_many(ops)
         if after in keys:
             os.kill(os.getpid(), signal.SIGKILL)
 
     if before or after:
-        saver.put_writes = crashing_put_writes
+        saver.put_many = crashing_put_many
     if forget:
         saver.get_writes = lambda *a, **k: []
 

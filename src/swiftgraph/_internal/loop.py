@@ -421,7 +421,7 @@ class Run:
                 if not task.node.hidden:
                     self._emit_task_start(task)
         if len(tasks) == 1:
-            await self.run_task(tasks[0])
+            await self.run_task(tasks[0], alone=True)
             return
         self.inline = False
         loop = asyncio.get_running_loop()
@@ -471,11 +471,14 @@ class Run:
                     "updates", {task.name: self._update_chunk(task.writes), "__metadata__": {"cached": True}}
                 )
 
-    async def run_task(self, task: Task) -> None:
+    async def run_task(self, task: Task, alone: bool = False) -> None:
+        """Run one task of a step; ``alone``: no sibling runs beside it."""
         node = task.node
         task.run = self
         record = None
         if self.timeline is not None and not node.hidden:
+            if self.cp is not None:
+                task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
             record = [task.info(), time.perf_counter(), None, "running", None, None, 0, None, None]  # live_entry
             task.record = record
             self.timeline.live.append(record)
@@ -558,7 +561,7 @@ class Run:
             record[LIVE_OUTCOME] = "ok"
             record[7] = writes  # timeline.LIVE_OUTPUT
         if self.cp is not None:
-            await self.cp.save_writes(task.base, task, writes)
+            await self.cp.save_writes(task.base, task, writes, last=alone)
         if not emitted:
             self._emit_done(task, writes, result)
 

@@ -34,7 +34,7 @@ from .serde import SerializationError, register
 from .types import Interrupt, Overwrite, Send
 
 if TYPE_CHECKING:
-    from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+    from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, Op, PendingWrite
 
     from .compiled_types import CompiledGraph, Task
     from .loop import Run
@@ -102,7 +102,20 @@ def decode_sends(raw: list[list[Any]] | None) -> list[Send]:
 
 
 class Checkpointing:
-    """The checkpoint side of one run: loading, saving, pending writes."""
+    """The checkpoint side of one run: loading, saving, pending writes.
+
+    Saving goes through one ordered queue of :data:`~swiftgraph.checkpoint.base.Op`
+    that is handed to the saver's ``put_many`` in batches, one transaction each:
+
+    * ``durability="sync"``: the queue is stored before the next step starts. A step's
+      last task leaves its writes queued, so they commit with the step's checkpoint
+      (one commit per step, not two); a task finishing while siblings still run has
+      its writes stored at once, so a crash can't lose them.
+    * ``"async"`` (the default): a write-behind task stores whatever has queued while
+      the run goes on; batches are committed in order, and the run waits for the
+      last one before it returns.
+    * ``"exit"``: nothing until the run ends (see :meth:`finish`).
+    """
 
     def __init__(self, saver: BaseCheckpointSaver, thread_id: str, ns: str, durability: str) -> None:
         self.saver = saver
@@ -111,12 +124,15 @@ class Checkpointing:
         self.ns = ns
         self.durability = durability
         self.current: CheckpointRecord | None = None  # the last checkpoint of this run
+        self.last: Restored | None = None  # ``current`` as channel states, for the cache
         self.chain = 0
         self.delta_bytes = 0
         self.snap_bytes = 0
-        self.background: asyncio.Task[Any] | None = None
+        self.queue: list[Op] = []
+        self.writer: asyncio.Task[None] | None = None  # the "async" write-behind
         self.restored_id: str | None = None  # the persisted checkpoint this run started from
         self.exit_rows: dict[str, list[PendingWrite]] = {}  # durability="exit": held to the end
+        self.user_meta: dict[str, Any] | None = None
 
     # --- loading ---------------------------------------------------------------------
 
@@ -141,10 +157,17 @@ class Checkpointing:
         from swiftgraph.checkpoint.base import CheckpointRecord, new_checkpoint_id
 
         graph = run.graph
+        channels = run.channels
         snapshot = by_channel is None or self.current is None or self.chain >= MAX_CHAIN or (
             self.delta_bytes >= self.snap_bytes
         )
-        payload: dict[str, Any] = {"trig": trigger_states(run), "sends": encode_sends(sends)}
+        full: dict[str, Any] = {}
+        for k in graph.state_keys:
+            saved = channels[k].checkpoint()
+            if saved is not MISSING:
+                full[k] = saved
+        triggers = trigger_states(run)
+        payload: dict[str, Any] = {"trig": triggers, "sends": encode_sends(sends)}
         if start is not MISSING:
             payload["start"] = start
         if ran is not None:
@@ -152,11 +175,7 @@ class Checkpointing:
         if tl:
             payload["tl"] = tl  # the step's task timings: reports rebuild runs exactly
         if snapshot:
-            payload["state"] = {
-                k: run.channels[k].checkpoint()
-                for k in graph.state_keys
-                if run.channels[k].checkpoint() is not MISSING
-            }
+            payload["state"] = full
         else:
             state: dict[str, Any] = {}
             delta: dict[str, list[Any]] = {}
@@ -165,7 +184,7 @@ class Checkpointing:
                     if chan in graph.reducer_keys:
                         delta[chan] = vals
                     else:
-                        state[chan] = run.channels[chan].checkpoint()
+                        state[chan] = channels[chan].checkpoint()
             payload["state"] = state
             payload["delta"] = delta
         data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
@@ -174,13 +193,13 @@ class Checkpointing:
         else:
             self.chain += 1
             self.delta_bytes += len(data)
-        meta = {"source": source, "step": step, "parents": {}}
+        meta: dict[str, Any] = {"source": source, "step": step, "parents": {}}
         if metadata:
-            meta.update(metadata)
-        user_meta = run.config.get("metadata")
-        if user_meta:
-            for k, v in user_meta.items():
-                meta.setdefault(k, v)
+            meta.update(_json_safe(metadata))
+        if self.user_meta is None:  # the run's config metadata, made JSON-safe once
+            self.user_meta = _json_safe(run.config.get("metadata") or {})
+        for k, v in self.user_meta.items():  # type: ignore[union-attr]
+            meta.setdefault(k, v)
         record = CheckpointRecord(
             thread_id=self.thread_id,
             checkpoint_ns=self.ns,
@@ -188,132 +207,154 @@ class Checkpointing:
             parent_id=self.current.checkpoint_id if self.current is not None else None,
             step=step,
             created_at=now_iso(),
-            metadata=_json_safe(meta),
+            metadata=meta,
             data=data,
             snapshot=snapshot,
         )
         self.current = record
-        # the next load of this checkpoint in this process needs no replay
-        _remember(
-            self.saver,
-            (self.thread_id, self.ns, record.checkpoint_id),
-            Restored(
-                record=record,
-                state={
-                    k: run.channels[k].checkpoint()
-                    for k in graph.state_keys
-                    if run.channels[k].checkpoint() is not MISSING
-                },
-                triggers=payload["trig"],
-                sends=list(sends),
-                start=start,
-                chain=self.chain,
-                delta_bytes=self.delta_bytes,
-                snap_bytes=self.snap_bytes,
-                ran=ran,
-            ),
+        # cached when the run ends: the next load of it in this process needs no replay
+        self.last = Restored(
+            record=record,
+            state=full,
+            triggers=triggers,
+            sends=list(sends),
+            start=start,
+            chain=self.chain,
+            delta_bytes=self.delta_bytes,
+            snap_bytes=self.snap_bytes,
+            ran=ran,
         )
         return record
 
     async def save(self, record: CheckpointRecord) -> None:
-        """Persist per the durability mode: now ("sync"), in order in the background
-        ("async"), or not until the run ends ("exit", see :meth:`finish`)."""
+        """Store a checkpoint per the durability mode (see the class docstring)."""
         if self.durability == "exit":
             return
+        self.queue.append(record)
         if self.durability == "sync":
-            await self.saver.aput(record)
-            return
-        await self._chain(self.saver.aput(record))
+            await self._store_queue()
+        else:
+            self._write_behind()
 
     async def save_writes(
-        self, base_id: str, task: Task, writes: list[tuple[str, Any]], idx0: int = 0
+        self, base_id: str, task: Task, writes: list[tuple[str, Any]], idx0: int = 0, last: bool = False
     ) -> None:
         """Save a task's writes against the checkpoint its step started from.
+
+        ``last``: the step's checkpoint follows at once (the task ran alone), so under
+        ``durability="sync"`` the writes may wait to share its commit.
 
         Rows are idempotent per (task id, idx), so a rerun can't overwrite what was
         saved: a task's data writes use idx 0.., its error -1, its interrupts
         1000 + the number of answers it had (one row per round of questions)."""
-        from swiftgraph.checkpoint.base import PendingWrite
+        from swiftgraph.checkpoint.base import PendingWrite, WriteBatch
 
         path = task_path(task)
-        rows = [
-            PendingWrite(
-                path, task.id, idx0 + i, chan,
-                self.serde.dumps(
-                    [value.node, value.arg] if chan == PUSH_SENDS else value,
-                    where=f"the write to {chan!r} by task {task.name!r}",
-                ),
-            )
-            for i, (chan, value) in enumerate(writes)
-        ]
+        tid = task.id
+        dumps = self.serde.dumps
+        rows = []
+        for i, (chan, value) in enumerate(writes):
+            if chan == PUSH_SENDS:
+                value = [value.node, value.arg]
+            try:
+                data = dumps(value)
+            except SerializationError:  # again, to name the write in the message
+                data = dumps(value, where=f"the write to {chan!r} by task {task.name!r}")
+            rows.append(PendingWrite(path, tid, idx0 + i, chan, data))
         if not rows:
-            rows = [PendingWrite(path, task.id, 0, "__no_writes__", self.serde.dumps(None))]
+            rows = [PendingWrite(path, tid, 0, "__no_writes__", dumps(None))]
         if self.durability == "exit":
             self.exit_rows.setdefault(base_id, []).extend(rows)
             return
-        coro = self.saver.aput_writes(self.thread_id, self.ns, base_id, rows)
-        if self.durability == "sync":
-            await coro
-        else:
-            await self._chain(coro)
+        self.queue.append(WriteBatch(self.thread_id, self.ns, base_id, rows))
+        if self.durability == "async":
+            self._write_behind()
+        elif not last:
+            await self._store_queue()
 
     async def save_resume(self, base_id: str, task_id: str, values: list[Any]) -> None:
         """Answers to a task's interrupts so far: its next rerun replays them in order."""
-        from swiftgraph.checkpoint.base import PendingWrite
+        from swiftgraph.checkpoint.base import PendingWrite, WriteBatch
 
         row = PendingWrite(
             f"~resume, {task_id}", f"{task_id}|resume{len(values)}", 0, RESUME,
             self.serde.dumps((task_id, values), where="a resume value"),
         )
-        await self.saver.aput_writes(self.thread_id, self.ns, base_id, [row])
+        self.queue.append(WriteBatch(self.thread_id, self.ns, base_id, [row]))
+        await self._store_queue()
 
-    async def _chain(self, coro: Any) -> None:
-        previous = self.background
+    async def _store_queue(self) -> None:
+        """Store everything queued, after what the write-behind is storing."""
+        if self.writer is not None:
+            await self.writer
+        if self.queue:
+            ops, self.queue = self.queue, []
+            await self.saver.aput_many(ops)
 
-        async def after() -> None:
-            if previous is not None:
-                await previous
-            await coro
+    def _write_behind(self) -> None:
+        writer = self.writer
+        if writer is None or (writer.done() and not writer.cancelled() and writer.exception() is None):
+            self.writer = asyncio.ensure_future(self._drain())
+        # a writer that failed keeps its error for flush(): nothing more is stored
 
-        self.background = asyncio.ensure_future(after())
+    async def _drain(self) -> None:
+        saver = self.saver
+        in_thread = getattr(saver, "background_thread", False)
+        while self.queue:
+            ops, self.queue = self.queue, []
+            if in_thread:
+                await asyncio.to_thread(saver.put_many, ops)
+            else:
+                await saver.aput_many(ops)
 
     async def flush(self) -> None:
-        if self.background is not None:
-            await self.background
+        writer = self.writer
+        if writer is not None:
+            await writer  # raises what a background batch raised
+            self.writer = None
+        if self.queue:
+            ops, self.queue = self.queue, []
+            await self.saver.aput_many(ops)
 
     async def finish(self, run: Run, records: list[CheckpointRecord]) -> None:
-        """At the end of a run: wait for background saves. In "exit" mode, save now,
-        as LangGraph does: only the run's last checkpoint (as a snapshot, since the
-        deltas before it were never stored) and the pending writes of a step cut short."""
+        """At the end of a run: store what is queued. In "exit" mode, save now, as
+        LangGraph does: only the run's last checkpoint (as a snapshot, since the deltas
+        before it were never stored) and the pending writes of a step cut short."""
         import dataclasses
 
+        from swiftgraph.checkpoint.base import WriteBatch
+
+        last = self.last
         if self.durability == "exit" and records:
-            last = records[-1]
-            cached = _cache(self.saver).get((self.thread_id, self.ns, last.checkpoint_id))
-            if cached is not None:
+            record = records[-1]
+            if last is not None and last.record is record:
                 payload: dict[str, Any] = {
-                    "trig": cached.triggers,
-                    "sends": encode_sends(cached.sends),
-                    "state": cached.state,
+                    "trig": last.triggers,
+                    "sends": encode_sends(last.sends),
+                    "state": last.state,
                 }
-                if cached.start is not MISSING:
-                    payload["start"] = cached.start
-                if cached.ran is not None:
-                    payload["ran"] = cached.ran
-                last = dataclasses.replace(
-                    last,
+                if last.start is not MISSING:
+                    payload["start"] = last.start
+                if last.ran is not None:
+                    payload["ran"] = last.ran
+                record = dataclasses.replace(
+                    record,
                     parent_id=records[0].parent_id,
                     data=self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}"),
                     snapshot=True,
                 )
-                cached.record = last
-            await self.saver.aput(last)
+                last.record = record
+                last.chain = last.delta_bytes = 0
+                last.snap_bytes = len(record.data)
+            self.queue.append(record)
         if self.durability == "exit":
             keep = {r.checkpoint_id for r in records[-1:]} | {self.restored_id}
             for base_id, rows in self.exit_rows.items():
                 if base_id in keep:
-                    await self.saver.aput_writes(self.thread_id, self.ns, base_id, rows)
+                    self.queue.append(WriteBatch(self.thread_id, self.ns, base_id, rows))
         await self.flush()
+        if last is not None:
+            _remember(self.saver, (self.thread_id, self.ns, last.record.checkpoint_id), last)
 
 
 def task_path(task: Task) -> str:

@@ -263,6 +263,12 @@ class Serializer:
         Raises :class:`SerializationError` naming the type and the path of the first
         value that can't be represented; nothing is ever stringified or dropped.
         """
+        t = type(obj)
+        if t is str or obj is None or t is bool:  # most pending writes (edge triggers)
+            try:
+                return _JSON_OUT.encode(obj).encode("utf-8")
+            except UnicodeEncodeError:
+                pass  # a lone surrogate: the general path escapes it
         try:
             node = self._enc(obj)
         except _Unsupported as err:

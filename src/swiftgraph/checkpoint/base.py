@@ -68,6 +68,20 @@ class PendingWrite:
     value: bytes = field(compare=False)
 
 
+@dataclass(slots=True)
+class WriteBatch:
+    """Pending writes bound for one checkpoint: one item of :meth:`BaseCheckpointSaver.put_many`."""
+
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    writes: Sequence[PendingWrite]
+
+
+Op = CheckpointRecord | WriteBatch
+"""What :meth:`BaseCheckpointSaver.put_many` stores: a checkpoint, or writes against one."""
+
+
 class BaseCheckpointSaver(ABC):
     """Storage for checkpoints and pending writes. See the module docstring."""
 
@@ -117,6 +131,19 @@ class BaseCheckpointSaver(ABC):
         """Every thread id with at least one checkpoint (for tools like the CLI)."""
         return sorted({r.thread_id for r in self.list(None, None)})
 
+    def put_many(self, ops: Sequence[Op]) -> None:
+        """Store checkpoints and pending writes in the given order.
+
+        The engine batches what a run saves (a step's writes with its checkpoint; under
+        ``durability="async"`` everything queued since the last batch), so a saver that
+        can store a batch in one transaction should: one commit, one disk flush, instead
+        of one per row. This default stores them one by one."""
+        for op in ops:
+            if isinstance(op, WriteBatch):
+                self.put_writes(op.thread_id, op.checkpoint_ns, op.checkpoint_id, op.writes)
+            else:
+                self.put(op)
+
     # --- async primitives: override for an async-native saver ---------------------------
 
     async def aput(self, record: CheckpointRecord) -> None:
@@ -147,6 +174,9 @@ class BaseCheckpointSaver(ABC):
 
     async def adelete_thread(self, thread_id: str) -> None:
         await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def aput_many(self, ops: Sequence[Op]) -> None:
+        await asyncio.to_thread(self.put_many, ops)
 
     async def athreads(self) -> builtins.list[str]:
         return await asyncio.to_thread(self.threads)
@@ -190,34 +220,51 @@ class InlineAsyncMixin:
     async def adelete_thread(self, thread_id: str) -> None:
         self.delete_thread(thread_id)  # type: ignore[attr-defined]
 
+    async def aput_many(self, ops: Sequence[Op]) -> None:
+        self.put_many(ops)  # type: ignore[attr-defined]
+
 
 _id_lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+_node = os.urandom(6).hex()
+
+
+def _new_node() -> None:
+    global _node
+    _node = os.urandom(6).hex()
+
+
+if hasattr(os, "register_at_fork"):  # a forked child must not mint its parent's ids
+    os.register_at_fork(after_in_child=_new_node)
 
 
 def new_checkpoint_id() -> str:
     """A UUID-shaped id that sorts in creation order (time first, like UUIDv7), so
-    "latest" is "largest id" in every saver, whatever its storage."""
+    "latest" is "largest id" in every saver, whatever its storage.
+
+    48 bits of milliseconds, a 32-bit counter within the millisecond, then 48 random
+    bits drawn once per process: ids from one process are distinct by (ms, counter),
+    ids from two processes by their random part."""
     global _last_ms, _counter
+    ms = time.time_ns() // 1_000_000
     with _id_lock:
-        ms = time.time_ns() // 1_000_000
         if ms <= _last_ms:
             ms = _last_ms
             _counter += 1
         else:
             _last_ms, _counter = ms, 0
-        counter = _counter
-    rand = int.from_bytes(os.urandom(8), "big")
-    value = (ms << 80) | ((counter & 0xFFFFFFFF) << 48) | (rand & 0xFFFFFFFFFFFF)
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        counter = _counter & 0xFFFFFFFF
+    h = f"{ms:012x}{counter:08x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{_node}"
 
 
 __all__ = [
     "BaseCheckpointSaver",
     "CheckpointRecord",
     "InlineAsyncMixin",
+    "Op",
     "PendingWrite",
+    "WriteBatch",
     "new_checkpoint_id",
 ]

@@ -49,7 +49,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from swiftgraph.checkpoint import _sql
-from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from swiftgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    CheckpointRecord,
+    Op,
+    PendingWrite,
+    WriteBatch,
+)
 
 try:
     from psycopg_pool import ConnectionPool
@@ -237,6 +243,22 @@ class PostgresSaver(BaseCheckpointSaver):
             self._execute(
                 PUT_WRITES_SQL, writes_params(thread_id, checkpoint_ns, checkpoint_id, writes)
             )
+
+    def put_many(self, ops: Sequence[Op]) -> None:
+        """Everything in one transaction (one commit), on one connection."""
+        if not self._is_setup:
+            self.setup()
+        with self._connection() as conn, conn.transaction(), conn.cursor(binary=True) as cur:
+            for op in ops:
+                if isinstance(op, WriteBatch):
+                    if op.writes:
+                        cur.execute(PUT_WRITES_SQL, writes_params(
+                            op.thread_id, op.checkpoint_ns, op.checkpoint_id, op.writes))
+                    continue
+                try:
+                    cur.execute(PUT_SQL, _sql.checkpoint_params(op))
+                except psycopg.errors.UniqueViolation as exc:
+                    raise duplicate(op, exc) from None
 
     def get(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None

@@ -27,7 +27,13 @@ import psycopg  # the parent package's import guard has run first: the error nam
 from psycopg.rows import tuple_row
 
 from swiftgraph.checkpoint import _sql
-from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, PendingWrite
+from swiftgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    CheckpointRecord,
+    Op,
+    PendingWrite,
+    WriteBatch,
+)
 from swiftgraph.checkpoint.postgres import (
     CHECKPOINTS,
     CURRENT_VERSION_SQL,
@@ -150,6 +156,22 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
                 PUT_WRITES_SQL, writes_params(thread_id, checkpoint_ns, checkpoint_id, writes)
             )
 
+    async def aput_many(self, ops: Sequence[Op]) -> None:
+        """Everything in one transaction (one commit), on one connection."""
+        if not self._is_setup:
+            await self.asetup()
+        async with self._connection() as conn, conn.transaction(), conn.cursor(binary=True) as cur:
+            for op in ops:
+                if isinstance(op, WriteBatch):
+                    if op.writes:
+                        await cur.execute(PUT_WRITES_SQL, writes_params(
+                            op.thread_id, op.checkpoint_ns, op.checkpoint_id, op.writes))
+                    continue
+                try:
+                    await cur.execute(PUT_SQL, _sql.checkpoint_params(op))
+                except psycopg.errors.UniqueViolation as exc:
+                    raise duplicate(op, exc) from None
+
     async def aget(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
     ) -> CheckpointRecord | None:
@@ -211,6 +233,9 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
         self._sync(self.aput_writes(thread_id, checkpoint_ns, checkpoint_id, writes))
+
+    def put_many(self, ops: Sequence[Op]) -> None:
+        self._sync(self.aput_many(ops))
 
     def get(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None

@@ -53,7 +53,9 @@ from swiftgraph.checkpoint.base import (
     BaseCheckpointSaver,
     CheckpointRecord,
     InlineAsyncMixin,
+    Op,
     PendingWrite,
+    WriteBatch,
 )
 
 T = TypeVar("T")
@@ -91,6 +93,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 """Schema versions 1..N; append new tuples, never edit a released one."""
 
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (extended codes share the low byte)
+
+
+_PUT = f"INSERT INTO checkpoints ({_sql.CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT_WRITES = (
+    "INSERT OR IGNORE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
+    " task_path, channel, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _write_rows(batch: WriteBatch) -> list[tuple[Any, ...]]:
+    t, ns, cid = batch.thread_id, batch.checkpoint_ns, batch.checkpoint_id
+    return [(t, ns, cid, w.task_id, w.idx, w.task_path, w.channel, bytes(w.value)) for w in batch.writes]
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -271,40 +285,35 @@ class SqliteSaver(InlineAsyncMixin, BaseCheckpointSaver):
     # --- the contract --------------------------------------------------------------------
 
     def put(self, record: CheckpointRecord) -> None:
-        self._ensure_setup()
-        sql = f"INSERT INTO checkpoints ({_sql.CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        params = _sql.checkpoint_params(record)
-        try:
-            self._retry(self._write, lambda c: c.execute(sql, params))
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" not in str(exc):
-                raise
-            raise ValueError(f"checkpoint {record.checkpoint_id} already stored") from None
+        self.put_many((record,))
 
     def put_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
-        if not writes:
-            return
+        if writes:
+            self.put_many((WriteBatch(thread_id, checkpoint_ns, checkpoint_id, writes),))
+
+    def put_many(self, ops: Sequence[Op]) -> None:
+        """Everything in one ``BEGIN IMMEDIATE`` transaction: one commit, one fsync."""
         self._ensure_setup()
-        rows = [
-            (
-                thread_id,
-                checkpoint_ns,
-                checkpoint_id,
-                w.task_id,
-                w.idx,
-                w.task_path,
-                w.channel,
-                bytes(w.value),
-            )
-            for w in writes
-        ]
-        sql = (
-            "INSERT OR IGNORE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
-            " task_path, channel, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        self._retry(self._write, lambda c: c.executemany(sql, rows))
+
+        def store(c: sqlite3.Connection) -> None:
+            for op in ops:
+                if isinstance(op, WriteBatch):
+                    c.executemany(_PUT_WRITES, _write_rows(op))
+                    continue
+                try:
+                    c.execute(_PUT, _sql.checkpoint_params(op))
+                except sqlite3.IntegrityError as exc:
+                    if "UNIQUE" not in str(exc):
+                        raise
+                    raise ValueError(f"checkpoint {op.checkpoint_id} already stored") from None
+
+        self._retry(self._write, store)
+
+    background_thread = True
+    """Under ``durability="async"`` the engine stores batches from a worker thread: the
+    commit (and its fsync) overlaps the run's next steps instead of blocking the loop."""
 
     def get(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite
+from swiftgraph.checkpoint.base import CheckpointRecord, Op, PendingWrite
 from swiftgraph.checkpoint.sqlite import SqliteSaver
 
 T = TypeVar("T")
@@ -75,6 +75,11 @@ class AsyncSqliteSaver(SqliteSaver):
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, writes: Sequence[PendingWrite]
     ) -> None:
         await self._run(self.put_writes, thread_id, checkpoint_ns, checkpoint_id, writes)
+
+    async def aput_many(self, ops: Sequence[Op]) -> None:
+        await self._run(self.put_many, ops)
+
+    background_thread = False  # aput_many is already off the loop
 
     async def aget(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
