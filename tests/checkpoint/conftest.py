@@ -87,6 +87,9 @@ class Harness:
     ) -> None:
         self._call("put_writes", thread_id, ns, checkpoint_id, writes)
 
+    def put_many(self, ops: list[Any]) -> None:
+        self._call("put_many", ops)
+
     def get(
         self, thread_id: str, ns: str, checkpoint_id: str | None = None
     ) -> CheckpointRecord | None:

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, new_checkpoint_id
+from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, WriteBatch, new_checkpoint_id
 
 
 def rec(
@@ -104,6 +104,37 @@ def test_duplicate_id_refused(saver):
     saver.put(rec("t1", "sub", first.checkpoint_id))
     assert len(saver.list(None, None)) == 3
     saver.put(rec())  # the saver still works after refusing a row
+
+
+# --- put_many ---------------------------------------------------------------------------
+
+
+def test_put_many_stores_checkpoints_and_writes_in_order(saver):
+    """What the engine sends at each step: writes against the parent, then the child."""
+    parent = rec(step=-1, snapshot=True)
+    child = rec(parent_id=parent.checkpoint_id, step=0, data=b"child")
+    w = [PendingWrite("~pull, a", "task-a", 0, "x", b"1"), PendingWrite("~pull, a", "task-a", 1, "y", b"2")]
+    saver.put_many([parent, WriteBatch("t1", "", parent.checkpoint_id, w), child,
+                    WriteBatch("t1", "", child.checkpoint_id, [])])
+    assert saver.get("t1", "") == child
+    assert saver.get("t1", "", parent.checkpoint_id) == parent
+    assert saver.get_writes("t1", "", parent.checkpoint_id) == w
+    assert saver.get_writes("t1", "", child.checkpoint_id) == []
+    # writes stay idempotent per (task_id, idx) inside a batch too
+    again = PendingWrite("~pull, a", "task-a", 0, "x", b"other")
+    saver.put_many([WriteBatch("t1", "", parent.checkpoint_id, [again])])
+    assert saver.get_writes("t1", "", parent.checkpoint_id) == w
+    saver.put_many([])  # nothing to store is fine
+
+
+def test_put_many_refuses_a_duplicate_id(saver):
+    first = rec(data=b"first")
+    saver.put(first)
+    with pytest.raises(ValueError):
+        saver.put_many([rec(checkpoint_id=first.checkpoint_id, data=b"second")])
+    assert saver.get("t1", "", first.checkpoint_id).data == b"first"
+    saver.put_many([rec()])  # the saver still works after refusing a batch
+    assert len(saver.list("t1")) == 2
 
 
 # --- list ------------------------------------------------------------------------------
