@@ -735,7 +735,7 @@ class Run:
             answers = self.resumes.get(task.id)
             if answers:
                 sub_input = Command(resume=answers[-1])
-            elif self.null_resume and task.base == self.null_resume_at:
+            elif self.null_resume and self.null_resume_at in (None, task.base):
                 # as LangGraph: an interrupt() in the subgraph may take the answer
                 # nobody was waiting for (shared: only one interrupt() gets it)
                 run.null_resume, run.null_resume_at = self.null_resume, None

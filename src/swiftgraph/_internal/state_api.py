@@ -234,9 +234,10 @@ async def _stand_in(run: Any, pending: list[Any], as_node: str, writes: list[tup
     writes of its own (they are never mixed with an update's). Sends are not
     repeated here: they already travel with the new checkpoint.
     """
-    from .constants import PUSH
+    from .constants import PULL, PUSH
 
-    task = next((t for t in pending if t.name == as_node), None)
+    # the first of as_node's tasks in LangGraph's order: those Sends started come first
+    task = min((t for t in pending if t.name == as_node), key=lambda t: t.kind is PULL, default=None)
     rows = [(c, v) for c, v in writes if c is not PUSH]
     if task is not None and not task.done and rows:
         await run.cp.save_writes(task.base, task, rows)
