@@ -221,7 +221,9 @@ class StateAPI:
         return _config(thread_id, ns, record.checkpoint_id)
 
 
-async def _stand_in(run: Any, pending: list[Any], as_node: str, writes: list[tuple[str, Any]]) -> None:
+async def _stand_in(
+    run: Any, pending: list[Any], as_node: str, writes: list[tuple[str, Any]]
+) -> None:
     """Save an update as the result of the task it replaces, as LangGraph does.
 
     ``update_state(as_node=n)`` while ``n`` is the pending task of the thread's latest
@@ -237,7 +239,8 @@ async def _stand_in(run: Any, pending: list[Any], as_node: str, writes: list[tup
     from .constants import PULL, PUSH
 
     # the first of as_node's tasks in LangGraph's order: those Sends started come first
-    task = min((t for t in pending if t.name == as_node), key=lambda t: t.kind is PULL, default=None)
+    mine = [t for t in pending if t.name == as_node]
+    task = min(mine, key=lambda t: t.kind is PULL, default=None)
     rows = [(c, v) for c, v in writes if c is not PUSH]
     if task is not None and not task.done and rows:
         await run.cp.save_writes(task.base, task, rows)
