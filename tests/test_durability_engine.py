@@ -136,3 +136,51 @@ def test_checkpoints_carry_the_run_timeline_and_reports_rebuild_it_exactly():
     assert [t.name for t in path.tasks] == ["parse", "background", "decide"]
     live = {t.name: t.duration for t in graph.last_timeline.tasks}
     assert abs(live["background"] - by_name["background"].duration) < 1e-6
+
+
+def test_answer_given_with_nothing_pending_survives_reopening_the_store(tmp_path):
+    """Command(resume=v) after update_state replaced the paused step: v is saved with
+    the step, so a fresh process (new saver, new graph, no cache) still has it: the
+    node that took it and asked again waits on its second question, and a node that
+    took it then failed gets it again on the rerun."""
+    from swiftgraph.checkpoint.sqlite import SqliteSaver
+    from swiftgraph.types import Command, interrupt
+
+    class L(TypedDict, total=False):
+        log: Annotated[list, operator.add]
+
+    fail = [True]
+
+    def build(saver):
+        def b(state):
+            first = interrupt("q1")
+            if state["log"][-1] == "boom" and fail:
+                fail.pop()
+                raise RuntimeError("crash after taking the answer")
+            return {"log": [f"b:{first}/{interrupt('q2')}"]}
+
+        g = StateGraph(L)
+        g.add_node("a", lambda s: {"log": ["a"]})
+        g.add_node("b", b)
+        g.add_edge(START, "a")
+        g.add_edge("a", "b")
+        return g.compile(checkpointer=saver)
+
+    path = str(tmp_path / "runs.sqlite")
+    for thread, update in (("asks-again", "u"), ("fails", "boom")):
+        config = {"configurable": {"thread_id": thread}}
+        with SqliteSaver.from_conn_string(path) as saver:
+            graph = build(saver)
+            graph.invoke({"log": []}, config)
+            graph.update_state(config, {"log": [update]})
+            if update == "boom":
+                with pytest.raises(RuntimeError):
+                    graph.invoke(Command(resume="yes"), config)
+            else:
+                assert [i.value for i in graph.invoke(Command(resume="yes"), config)["__interrupt__"]] == ["q2"]
+        with SqliteSaver.from_conn_string(path) as saver:
+            graph = build(saver)
+            if update == "boom":
+                assert [i.value for i in graph.invoke(None, config)["__interrupt__"]] == ["q2"]
+            assert [i.value for i in graph.get_state(config).interrupts] == ["q2"]
+            assert graph.invoke(Command(resume="no"), config)["log"] == ["a", update, "b:yes/no"]

@@ -124,6 +124,27 @@ def test_resume_with_nothing_pending(how):
     compare(scenario)
 
 
+@pytest.mark.parametrize("stop, resume", [
+    ({"interrupt_before": ["b"]}, "r"),
+    ({"interrupt_after": ["a"]}, "r"),
+    ({"interrupt_before": ["a"]}, "r"),  # a runs, b asks in a later step: not answered
+    ({"interrupt_before": ["b"]}, {"0" * 32: "r"}),  # answers by id, none pending
+], ids=["before-b", "after-a", "before-a", "id-map"])
+def test_resume_value_given_at_a_breakpoint(stop, resume):
+    """Command(resume=v) while no interrupt() is pending: the first interrupt() of the
+    step resumed takes v (a question asked in a later step is new)."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, **stop), thread("bp")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        out += [tx.attempt(app.invoke, E.Command(resume=resume), cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, E.Command(resume="again"), cfg), tx.state(app, cfg)]
+        return out + [list(calls), tx.history(app, cfg)]
+
+    compare(scenario)
+
+
 # Stream mismatches, one letter each (see the reasons).
 def test_async_interrupt_and_resume():
     def scenario(E):

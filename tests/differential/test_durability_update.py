@@ -12,6 +12,7 @@ from conftest import divergence, run_both
 from durability_kit import (
     S,
     Tx,
+    asking,
     chain,
     compare,
     interrupt_graph,
@@ -48,11 +49,11 @@ def test_update_latest_after_finished_run(as_node):
     compare(scenario)
 
 
-@pytest.mark.parametrize("as_node", [None, "a", pytest.param("b", marks=mismatch(
-    "update_state(as_node='b') while b is the pending step (interrupt_before b): both engines "
-    "record the update as b's writes without a new checkpoint, but in get_state_history that "
-    "checkpoint's task b has result {'log': ['u']} on LangGraph, None on swiftgraph"))])
+@pytest.mark.parametrize("as_node", [None, "a", "b"])
 def test_update_at_breakpoint_then_resume(as_node):
+    """as_node='b' stands in for the pending task b: in the history, the checkpoint
+    before the update shows the update as b's result."""
+
     def scenario(E):
         tx, app, cfg = Tx(), chain(E, "a", "b", "c", interrupt_before=["b"]), thread("bp")
         app.invoke({"log": []}, cfg)
@@ -62,11 +63,10 @@ def test_update_at_breakpoint_then_resume(as_node):
     compare(scenario)
 
 
-@mismatch("update_state while b waits in interrupt(), then Command(resume='yes'): LangGraph answers "
-          "the interrupt (b returns 'b:yes', run ends: ['a', 'u', 'b:yes', 'c']); on swiftgraph b "
-          "interrupts again with a new interrupt id (the update checkpoint's task has a new id), "
-          "the resume value is lost and nothing is saved")
 def test_update_during_interrupt_then_resume():
+    """The update checkpoint's task b has a new id and no question pending, so the
+    answer is addressed to no task: b's interrupt() takes it (b returns 'b:yes')."""
+
     def scenario(E):
         tx, calls = Tx(), []
         app, cfg = interrupt_graph(E, calls), thread("iu")
@@ -74,6 +74,97 @@ def test_update_during_interrupt_then_resume():
         out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}),
                      lambda: app.invoke(E.Command(resume="yes"), cfg))
         return out + [calls]
+
+    compare(scenario)
+
+
+def test_update_as_the_node_paused_in_interrupt():
+    """as_node='b' while b waits in interrupt(): the update stands in for b (the history
+    shows it as b's result, next to b's question) and the run goes on with c."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls), thread("ib")
+        app.invoke({"log": []}, cfg)
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}, as_node="b"),
+                     lambda: resume_if_pending(app, cfg))
+        return out + [calls]
+
+    compare(scenario)
+
+
+def test_update_during_interrupt_then_answer_two_questions():
+    """b takes the first answer after the update and asks its second question, whose
+    answer then goes to b as usual."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = interrupt_graph(E, calls, questions=("q1", "q2")), thread("i2")
+        app.invoke({"log": []}, cfg)
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}),
+                     lambda: app.invoke(E.Command(resume="yes"), cfg))
+        out += forked(tx, app, cfg, lambda: app.invoke(E.Command(resume="no"), cfg))
+        return out + [calls]
+
+    compare(scenario)
+
+
+def test_update_during_interrupt_answer_kept_after_an_error():
+    """b takes the answer then fails: the answer stays with the step, so the rerun
+    (invoke(None)) gets it again instead of asking."""
+
+    def scenario(E):
+        tx, calls, fail = Tx(), [], [True]
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a", calls))
+
+        def b(state):
+            calls.append("b")
+            answer = E.types.interrupt("ask")
+            if fail:
+                fail.pop()
+                raise ValueError("boom")
+            return {"log": [f"b:{answer}"]}
+
+        g.add_node("b", b)
+        g.add_node("c", logger("c", calls))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        g.add_edge("b", "c")
+        app, cfg = g.compile(checkpointer=saver(E)), thread("ie")
+        app.invoke({"log": []}, cfg)
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["u"]}),
+                     lambda: app.invoke(E.Command(resume="yes"), cfg))
+        out += forked(tx, app, cfg, lambda: app.invoke(None, cfg))
+        return out + [calls]
+
+    compare(scenario)
+
+
+def test_update_during_interrupt_in_subgraph():
+    """The paused node is a subgraph: an interrupt() inside it takes the answer, and
+    its second question is answered through the parent as usual."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        sub = E.StateGraph(S)
+        sub.add_node("x", asking(E, "x", "q1", "q2", calls=calls))
+        sub.add_edge(E.START, "x")
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a", calls))
+        g.add_node("b", sub.compile())
+        g.add_node("c", logger("c", calls))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        g.add_edge("b", "c")
+        app, cfg = g.compile(checkpointer=saver(E)), thread("is")
+        app.invoke({"log": []}, cfg)
+        app.update_state(cfg, {"log": ["u"]})
+        out = []
+        for answer in ("yes", "no"):  # snapshots of subgraph tasks: test_subgraphs
+            out += [tx.attempt(app.invoke, E.Command(resume=answer), cfg),
+                    tx.brief(app.get_state(cfg)), tx(app.get_state(cfg).interrupts)]
+        return out + [tx.history(app, cfg), calls]
 
     compare(scenario)
 

@@ -5,6 +5,11 @@ superstep (its other tasks finish), the checkpoint keeps the step pending and th
 caller gets ``__interrupt__``. Resuming reruns the node *from its start*, as
 LangGraph does; this time that ``interrupt()`` call returns the answer. A node may
 call ``interrupt()`` several times: answers are matched to calls by their order.
+
+An answer given while no question was pending (``Command(resume=...)`` at a static
+breakpoint, or after ``update_state`` replaced the paused step's checkpoint) belongs
+to no task yet: the first ``interrupt()`` of the resumed step left without an answer
+of its own takes it, as in LangGraph.
 """
 
 from __future__ import annotations
@@ -37,5 +42,27 @@ def interrupt(value: Any) -> Any:
     answers = run.resumes.get(task.id)
     if answers is not None and index < len(answers):
         return answers[index]
+    if run.null_resume and run.null_resume_at in (None, task.base):
+        value = _take_null_resume(run, task.id)
+        if value is not _NONE_LEFT:
+            return value
     iid = hashlib.blake2b(f"{task.id}|{index}".encode(), digest_size=16).hexdigest()
     raise GraphInterrupt([Interrupt(value=value, id=iid)])
+
+
+_NONE_LEFT = object()
+
+
+def _take_null_resume(run: Any, task_id: str) -> Any:
+    """Take the answer nobody was waiting for, if no other task took it first; it
+    becomes this task's answer (saved as such if the task asks again: loop._interrupted).
+    Only tasks of the step it was given at get here (a later step's question is new)."""
+    try:
+        value = run.null_resume.pop()  # atomic: tasks in worker threads may ask at once
+    except IndexError:
+        return _NONE_LEFT
+    if not isinstance(run.resumes, dict):  # a subgraph's run that had no answers yet
+        run.resumes = {}
+    run.resumes.setdefault(task_id, []).append(value)
+    run.null_resume_taker = task_id
+    return value

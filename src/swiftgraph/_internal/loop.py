@@ -63,6 +63,9 @@ class Run:
         "loop",
         "modes",
         "ns",
+        "null_resume",
+        "null_resume_at",
+        "null_resume_taker",
         "open_calls",
         "out_key_set",
         "out_keys",
@@ -135,6 +138,13 @@ class Run:
         self.resumes: Mapping[str, list[Any]] = _EMPTY
         self.saved: Mapping[str, list[tuple[str, Any]]] = _EMPTY
         self.pending_resume: list[tuple[str, list[Any]]] | tuple[()] = ()
+        # An answer given while no interrupt was pending (interrupts.interrupt): [value]
+        # until a task takes it; the checkpoint whose step may take it (None: any step,
+        # in a subgraph called by a task of that step); the task that took it. Only
+        # ever set on a resumed, checkpointed run.
+        self.null_resume: list[Any] | tuple[()] = ()
+        self.null_resume_at: str | None = None
+        self.null_resume_taker: str | None = None
         self.tl_mark = 0  # timeline entries already saved with a checkpoint
         self.starting: list[Any] | None = None  # Functional API calls waiting for the loop
         self.previous: Any = None
@@ -329,6 +339,7 @@ class Run:
         from types import MappingProxyType
 
         self.saved = self.resumes = MappingProxyType({})
+        self.null_resume = ()
         record = self.cp.make_record(  # type: ignore[union-attr]
             self, source="fork", step=restored.record.step + 1, by_channel={},
             sends=restored.sends, ran=restored.ran,
@@ -662,6 +673,10 @@ class Run:
             self.emit("values", {**out, INTERRUPT: tuple(interrupts)} if isinstance(out, dict) else out)
         if self.cp is not None:
             answered = len(self.resumes.get(task.id, ()))
+            if task.id == self.null_resume_taker:
+                # it answered an earlier question with the answer nobody was waiting
+                # for: saved as its own, so its open question is counted right
+                await self.cp.save_resume(task.base, task.id, list(self.resumes[task.id]))
             value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
             await self.cp.save_writes(task.base, task, [("__interrupt__", value)], 1000 + answered)
 
@@ -723,6 +738,10 @@ class Run:
             answers = self.resumes.get(task.id)
             if answers:
                 sub_input = Command(resume=answers[-1])
+            elif self.null_resume and self.null_resume_at in (None, task.base):
+                # as LangGraph: an interrupt() in the subgraph may take the answer
+                # nobody was waiting for (shared: only one interrupt() gets it)
+                run.null_resume, run.null_resume_at = self.null_resume, None
         try:
             out = await run.execute(sub_input)
         except ParentCommand as pc:

@@ -51,6 +51,9 @@ ERROR = "__error__"
 RETURN = "__return__"
 RESUME = "__resume__"
 PUSH_SENDS = "__pregel_push"
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+"""Whom a resume answer is saved for when no interrupt was waiting (LangGraph's name):
+the first ``interrupt()`` of the step without an answer of its own takes it."""
 
 
 @dataclass(slots=True)
@@ -584,6 +587,9 @@ def restore_into(run: Run, restored: Restored) -> None:
                     resumes[tid] = list(values)
     run.resumes = resumes
     run.saved = {tid: w for tid, w in saved.items() if not any(c == RESUME for c, _ in w)}
+    spare = resumes.get(NULL_TASK_ID)
+    if spare:  # given while nothing was asked, and the step never finished: offered again
+        run.null_resume, run.null_resume_at = [spare[-1]], record.checkpoint_id
 
 
 def pending_tasks(run: Run, restored: Restored) -> list[Task]:
@@ -621,6 +627,15 @@ def pending_interrupts(run: Run) -> list[tuple[str, Interrupt]]:
     return out
 
 
+def _is_id_map(resume: Any) -> bool:
+    """``{interrupt id: answer, ...}`` rather than one answer (LangGraph tells them apart
+    the same way: every key looks like an interrupt id)."""
+    return isinstance(resume, dict) and all(
+        isinstance(k, str) and len(k) == 32 and all(c in "0123456789abcdef" for c in k)
+        for k in resume
+    )
+
+
 def resume_plan(run: Run, restored: Restored, command: Any) -> list[Task]:
     """Tasks to run when resuming (``invoke(None)`` or ``Command(resume=...)``)."""
     tasks = pending_tasks(run, restored)
@@ -638,8 +653,14 @@ def resume_plan(run: Run, restored: Restored, command: Any) -> list[Task]:
         )
     elif pending:
         answers = [(pending[0][0], resume)]
+    elif not _is_id_map(resume):
+        # Nothing is waiting (a static breakpoint, or update_state made a new checkpoint
+        # whose task has a new id and no question yet). As LangGraph, the answer is
+        # kept for the step: the first interrupt() asked without an answer takes it.
+        answers = [(NULL_TASK_ID, resume)]
+        run.null_resume, run.null_resume_at = [resume], restored.record.checkpoint_id
     else:
-        answers = []  # resuming past a static breakpoint: nothing to answer
+        answers = []  # answers by interrupt id, and none of them is pending
     for tid, value in answers:
         run.resumes.setdefault(tid, []).append(value)
         run.saved.pop(tid, None)

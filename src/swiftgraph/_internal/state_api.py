@@ -166,16 +166,22 @@ class StateAPI:
         from .algo import apply_writes
         from .compiled_types import Task
         from .constants import PULL
-        from .persistence import load, restore_into
+        from .persistence import load, pending_tasks, restore_into
         from .writes import fresh_state, result_writes, route
 
         thread_id, ns, checkpoint_id = self._where(config)
         run = self._temp_run(thread_id, ns)
-        restored = await load(self._saver(), thread_id, ns, checkpoint_id, with_writes=False)
+        saver = self._saver()
+        restored = await load(saver, thread_id, ns, checkpoint_id, with_writes=True)
         if restored is not None:
             restore_into(run, restored)
+            pending = pending_tasks(run, restored)
+            latest = checkpoint_id is None or checkpoint_id == (
+                await saver.aget(thread_id, ns, None)
+            ).checkpoint_id
         else:
             run.step = 0
+            pending, latest = [], False
         graph = self.graph
         if as_node is None:
             as_node = _last_writer(restored) if restored is not None else START
@@ -209,8 +215,35 @@ class StateAPI:
             run, source="update", step=run.step, by_channel=run.step_writes, sends=sends,
             ran=[as_node],
         )
-        await run.cp.saver.aput(record)
+        await saver.aput(record)
+        if latest:
+            await _stand_in(run, pending, as_node, writes)
         return _config(thread_id, ns, record.checkpoint_id)
+
+
+async def _stand_in(
+    run: Any, pending: list[Any], as_node: str, writes: list[tuple[str, Any]]
+) -> None:
+    """Save an update as the result of the task it replaces, as LangGraph does.
+
+    ``update_state(as_node=n)`` while ``n`` is the pending task of the thread's latest
+    checkpoint (stopped before it by a breakpoint, or paused in its ``interrupt()``)
+    says what ``n`` returned: LangGraph saves the update's writes against that
+    checkpoint under the task's id, so the history shows them as the task's result.
+    The new checkpoint holds the updated state either way; these rows only fill in
+    the step it replaced. Left alone: a checkpoint the thread has moved past (an
+    update there forks, and the old step keeps what it had) and a task that has
+    writes of its own (they are never mixed with an update's). Sends are not
+    repeated here: they already travel with the new checkpoint.
+    """
+    from .constants import PULL, PUSH
+
+    # the first of as_node's tasks in LangGraph's order: those Sends started come first
+    mine = [t for t in pending if t.name == as_node]
+    task = min(mine, key=lambda t: t.kind is PULL, default=None)
+    rows = [(c, v) for c, v in writes if c is not PUSH]
+    if task is not None and not task.done and rows:
+        await run.cp.save_writes(task.base, task, rows)
 
 
 def _last_writer(restored: Restored) -> str | None:
