@@ -49,6 +49,23 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def compile_package(name: str) -> None:
+    """Byte-compile an engine's package where it is writable (a source checkout).
+
+    pip compiles an installed package (LangGraph) at install time; swiftgraph runs
+    from an editable checkout, and where ``PYTHONDONTWRITEBYTECODE`` is set its modules
+    would be compiled from source in every fresh process. Workloads that time a fresh
+    process call this first, so both engines start from bytecode."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            if os.access(location, os.W_OK):
+                compileall.compile_dir(location, quiet=1)
+
+
 def _import(modname: str):
     try:
         return importlib.import_module(modname), None

@@ -398,8 +398,9 @@ class CheckpointGetState(Workload):
     CALLS = 20
 
     def setup(self, E, quick):
-        from engines import child_env
+        from engines import child_env, compile_package
 
+        compile_package(E.name)  # the fresh process starts from bytecode, as installed
         path = os.path.join(_tempdir(self, E), "history.sqlite")
         thread = "history"
         config = {"configurable": {"thread_id": thread}}

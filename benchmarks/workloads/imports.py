@@ -8,18 +8,15 @@ Both engines are timed from compiled bytecode, as an installed package is: pip
 compiles LangGraph's modules at install time, while swiftgraph runs from an
 editable checkout, and on machines that set ``PYTHONDONTWRITEBYTECODE`` its modules
 would otherwise be compiled from source on every import. ``setup`` compiles the
-engine's package once (``compileall``) before sampling.
+engine's package once (``engines.compile_package``) before sampling.
 """
 
 from __future__ import annotations
 
-import compileall
-import importlib.util
-import os
 import subprocess
 import sys
 
-from engines import child_env
+from engines import child_env, compile_package
 from harness import Metric, Workload, check
 
 CODE = "import time; t = time.perf_counter(); import {mod}; print(repr(time.perf_counter() - t))"
@@ -33,11 +30,7 @@ class ImportTime(Workload):
     max_reps, budget_s, quick_budget_s = 15, 2.0, 0.5
 
     def setup(self, E, quick):
-        spec = importlib.util.find_spec(E.name)
-        if spec is not None and spec.submodule_search_locations:
-            for location in spec.submodule_search_locations:
-                if os.access(location, os.W_OK):
-                    compileall.compile_dir(location, quiet=1)
+        compile_package(E.name)
         cmd = [sys.executable, "-c", CODE.format(mod=f"{E.name}.graph")]
         env = child_env()
 

@@ -448,6 +448,20 @@ def _decode(saver: Any, record: CheckpointRecord) -> dict[str, Any]:
     return payload
 
 
+def _decode_all(saver: Any, records: list[CheckpointRecord]) -> list[dict[str, Any]]:
+    """Decode a chain's payloads in one parse (one JSON array, not one call per record:
+    a long chain costs the bytes, not the calls); a bad one is named by :func:`_decode`."""
+    if len(records) > 1:
+        try:
+            payloads = saver.serde.loads(b"[" + b",".join(r.data for r in records) + b"]")
+        except SerializationError:
+            payloads = None
+        if isinstance(payloads, list) and len(payloads) == len(records):
+            if all(isinstance(p, dict) and "trig" in p for p in payloads):
+                return payloads
+    return [_decode(saver, r) for r in records]
+
+
 async def _rebuild(saver: Any, record: CheckpointRecord) -> Restored:
     """Walk back to the nearest snapshot; keep the deltas after it to replay."""
     chain: list[CheckpointRecord] = []
@@ -472,8 +486,7 @@ async def _rebuild(saver: Any, record: CheckpointRecord) -> Restored:
                 f"missing parent {rec.parent_id!r}; the thread's history is incomplete."
             )
         rec = parent
-    base = _decode(saver, rec)
-    deltas = [_decode(saver, r) for r in reversed(chain)]
+    base, *deltas = _decode_all(saver, [rec, *reversed(chain)])
     target = deltas[-1] if deltas else base
     state = dict(base.get("state") or {})
     return Restored(
