@@ -135,7 +135,27 @@ def test_checkpoints_carry_the_run_timeline_and_reports_rebuild_it_exactly():
     path = critical_path(timeline)
     assert [t.name for t in path.tasks] == ["parse", "background", "decide"]
     live = {t.name: t.duration for t in graph.last_timeline.tasks}
-    assert abs(live["background"] - by_name["background"].duration) < 1e-6
+    # saved to the microsecond (each end rounds by at most half of one)
+    assert abs(live["background"] - by_name["background"].duration) <= 1.01e-6
+
+
+def test_step_timings_read_microseconds_and_the_first_float_format():
+    """Checkpoints store task times as int microseconds; the first releases stored
+    float seconds. Both read back as seconds: no saved history goes unreadable."""
+    from swiftgraph._internal.serde import Serializer
+    from swiftgraph.cli._store import step_timings
+
+    serde = Serializer()
+
+    def record(tl):
+        data = serde.dumps({"trig": {}, "sends": [], "state": {}, "tl": tl})
+        return CheckpointRecord("t", "", new_checkpoint_id(), None, 0, "", {}, data, True)
+
+    new = step_timings(record([["a", "id", 0, 1_700_000_000_250_000, 1_700_000_001_000_000, "ok"]]), serde)
+    old = step_timings(record([["a", "id", 0, 1_700_000_000.25, 1_700_000_001.0, "ok"]]), serde)
+    assert new == old == [["a", "id", 0, 1_700_000_000.25, 1_700_000_001.0, "ok"]]
+    running = step_timings(record([["a", "id", 0, 1_700_000_000_250_000, None, "running"]]), serde)
+    assert running[0][3:5] == [1_700_000_000.25, None]
 
 
 def test_answer_given_with_nothing_pending_survives_reopening_the_store(tmp_path):

@@ -374,8 +374,9 @@ class Run:
         return hit
 
     def _step_timeline(self) -> list[list[Any]] | None:
-        """The timings of the tasks run since the last checkpoint, in wall-clock seconds,
-        to be saved with the checkpoint: [name, task id, step, start, end, outcome]."""
+        """The timings of the tasks run since the last checkpoint, to be saved with the
+        checkpoint: [name, task id, step, start, end, outcome], times in wall-clock
+        microseconds (ints: a float's shortest repr costs more to write than the rest)."""
         tl = self.timeline
         if tl is None:
             return None
@@ -387,8 +388,8 @@ class Run:
             name, step, kind, key, base, _ns, _input, known = e[0]
             end = e[2]
             out.append([
-                name, known or task_id(base, step, kind, key), step, e[1] + offset,
-                None if end is None else end + offset, e[3],
+                name, known or task_id(base, step, kind, key), step, round((e[1] + offset) * 1e6),
+                None if end is None else round((end + offset) * 1e6), e[3],
             ])
         return out
 

@@ -28,13 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, WriteBatch, new_checkpoint_id
+
 from .constants import MISSING, PUSH
 from .errors import CheckpointError
 from .serde import SerializationError, register
 from .types import Interrupt, Overwrite, Send
 
 if TYPE_CHECKING:
-    from swiftgraph.checkpoint.base import BaseCheckpointSaver, CheckpointRecord, Op, PendingWrite
+    from swiftgraph.checkpoint.base import BaseCheckpointSaver, Op
 
     from .compiled_types import CompiledGraph, Task
     from .loop import Run
@@ -157,8 +159,6 @@ class Checkpointing:
         ran: list[str] | None = None,
         tl: list[list[Any]] | None = None,
     ) -> CheckpointRecord:
-        from swiftgraph.checkpoint.base import CheckpointRecord, new_checkpoint_id
-
         graph = run.graph
         channels = run.channels
         snapshot = by_channel is None or self.current is None or self.chain >= MAX_CHAIN or (
@@ -250,8 +250,6 @@ class Checkpointing:
         Rows are idempotent per (task id, idx), so a rerun can't overwrite what was
         saved: a task's data writes use idx 0.., its error -1, its interrupts
         1000 + the number of answers it had (one row per round of questions)."""
-        from swiftgraph.checkpoint.base import PendingWrite, WriteBatch
-
         path = task_path(task)
         tid = task.id
         dumps = self.serde.dumps
@@ -277,8 +275,6 @@ class Checkpointing:
 
     async def save_resume(self, base_id: str, task_id: str, values: list[Any]) -> None:
         """Answers to a task's interrupts so far: its next rerun replays them in order."""
-        from swiftgraph.checkpoint.base import PendingWrite, WriteBatch
-
         row = PendingWrite(
             f"~resume, {task_id}", f"{task_id}|resume{len(values)}", 0, RESUME,
             self.serde.dumps((task_id, values), where="a resume value"),
@@ -324,8 +320,6 @@ class Checkpointing:
         LangGraph does: only the run's last checkpoint (as a snapshot, since the deltas
         before it were never stored) and the pending writes of a step cut short."""
         import dataclasses
-
-        from swiftgraph.checkpoint.base import WriteBatch
 
         last = self.last
         if self.durability == "exit" and records:

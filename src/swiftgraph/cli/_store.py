@@ -198,7 +198,9 @@ def step_nodes(record: Any, serde: Any = None) -> list[str]:
 
 def step_timings(record: Any, serde: Any = None) -> list[list[Any]]:
     """The exact task timings swiftgraph saves with each checkpoint (payload ``tl``:
-    name, task id, step, start, end, outcome; wall-clock seconds), or [] if absent."""
+    name, task id, step, start, end, outcome), or [] if absent. Times are returned in
+    wall-clock seconds: stored as int microseconds, or as float seconds by swiftgraph
+    0.1's first checkpoints."""
     if serde is None:
         return []
     try:
@@ -206,7 +208,14 @@ def step_timings(record: Any, serde: Any = None) -> list[list[Any]]:
     except Exception:  # noqa: BLE001 - another engine's payload
         return []
     tl = payload.get("tl") if isinstance(payload, dict) else None
-    return [row for row in tl if isinstance(row, list) and len(row) >= 6] if isinstance(tl, list) else []
+    if not isinstance(tl, list):
+        return []
+    rows = [row for row in tl if isinstance(row, list) and len(row) >= 6]
+    for row in rows:
+        for i in (3, 4):
+            if type(row[i]) is int:
+                row[i] = row[i] / 1e6
+    return rows
 
 
 def from_checkpoints(
