@@ -18,7 +18,10 @@ Payloads are bytes produced by :class:`swiftgraph._internal.serde.Serializer`
 
 Implementations: subclass :class:`BaseCheckpointSaver` and implement the six sync
 primitives; the async ones default to running the sync ones in a worker thread, and
-an async-native saver overrides them instead. Everything a user calls
+an async-native saver overrides them instead. The engine stores through
+:meth:`~BaseCheckpointSaver.put_many` (a batch of checkpoints and writes, in order),
+which defaults to the primitives one by one; a saver that can store a batch in one
+transaction overrides it, and a run then costs one commit per step or fewer. Everything a user calls
 (``get_state``, ``get_state_history``, ``update_state``, resuming) goes through the
 compiled graph, which calls these primitives.
 """
