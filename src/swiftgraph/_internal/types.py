@@ -130,20 +130,22 @@ class RetryPolicy(NamedTuple):
 
 
 def _freeze(obj: Any, depth: int = 10) -> Any:
-    """A canonical form of a node's input for its cache key, as LangGraph's: mappings
-    become pairs sorted by key (``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}`` share a
-    key), lists and tuples become tuples, arrays their bytes and shape."""
-    if depth <= 0 or isinstance(obj, (str, bytes, int, float, type(None))):
+    """LangGraph's canonical form of a task's arguments for its cache key, kept exactly
+    so the same calls hit: an unhashable mapping becomes its pairs sorted by key, an
+    unhashable sequence a tuple, an array its bytes and shape. Hashable values are kept
+    as they are, so ``args`` (a tuple) is written as given, dicts in their own order;
+    only keyword arguments (and dicts, lists inside them) are made order-insensitive."""
+    if depth <= 0 or isinstance(obj, Hashable):
         return obj
     if isinstance(obj, Mapping):
         pairs = [(k, _freeze(v, depth - 1)) for k, v in obj.items()]
         try:
-            return tuple(sorted(pairs, key=lambda kv: kv[0]))
-        except TypeError:  # keys of mixed types: any fixed order will do
+            return tuple(sorted(pairs))
+        except TypeError:  # keys of mixed types (LangGraph raises): any fixed order will do
             return tuple(sorted(pairs, key=lambda kv: (type(kv[0]).__name__, repr(kv[0]))))
-    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+    if isinstance(obj, Sequence):
         return tuple(_freeze(x, depth - 1) for x in obj)
-    if hasattr(obj, "tobytes") and not isinstance(obj, (bytearray, memoryview)):
+    if hasattr(obj, "tobytes"):
         return (type(obj).__name__, obj.tobytes(), getattr(obj, "shape", None))
     return obj
 
