@@ -13,6 +13,7 @@ so a namespace part containing a comma can't collide with another namespace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -116,10 +117,8 @@ class SqliteCache(BaseCache[ValueT]):
             self._conn.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # half-built, or the interpreter is exiting
             self._conn.close()
-        except Exception:
-            pass
 
 
 __all__ = ["SqliteCache"]
