@@ -585,3 +585,33 @@ def test_repeat_call_in_one_run_hits():
     assert chunks == [
         {"double": 6}, {"double": 6, "__metadata__": {"cached": True}}, {"wf": [6, 6]}
     ]
+
+
+def test_interrupted_node_is_cached_once_resumed():
+    """A node paused by ``interrupt()`` isn't cached; resumed, it finishes and is: a
+    later thread with the same input gets its writes without being asked again."""
+
+    def scenario(E):
+        saver = importlib.import_module(f"{E.package}.checkpoint.memory").InMemorySaver()
+        calls = []
+
+        def ask(s):
+            calls.append("ask")
+            answer = E.types.interrupt("ok?")
+            return {"out": f"{s['q']}:{answer}"}
+
+        g = E.StateGraph(S)
+        g.add_node("ask", ask, cache_policy=E.CachePolicy())
+        g.add_edge(E.START, "ask")
+        graph = g.compile(checkpointer=saver, cache=memory_cache(E))
+        t1 = {"configurable": {"thread_id": "t1"}}
+        t2 = {"configurable": {"thread_id": "t2"}}
+        paused = go(graph, {"q": "a"}, config=t1)
+        rec = {"paused": [i.value for c in paused for i in c["__interrupt__"]]}
+        rec["resumed"] = go(graph, E.Command(resume="yes"), config=t1)
+        rec["other_thread"] = go(graph, {"q": "a"}, config=t2)
+        rec["calls"] = calls
+        return rec
+
+    rec = same(scenario)
+    assert rec["calls"] == ["ask", "ask"]
