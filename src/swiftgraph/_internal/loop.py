@@ -5,6 +5,8 @@ run them concurrently, apply their writes, emit what the caller streams, repeat.
 The algorithm itself lives in :mod:`.algo` (pure functions), node bodies are
 submitted through :mod:`.executor`, and the sync API drives this same coroutine
 through :mod:`.syncbridge`: there is one engine, not a sync and an async twin.
+A run with a cache (``compile(cache=...)``) asks :mod:`.caching` before each step and
+each ``@task`` call; without one, that is a single ``is None`` check.
 """
 
 from __future__ import annotations
