@@ -425,7 +425,7 @@ class Run:
                 task.run = self
                 if not task.node.hidden:
                     self._emit_task_start(task)
-        run_one = self.run_task
+        run_one: Callable[[Task], Any] = self.run_task
         if self.cache is not None:  # after the starts: LangGraph shows hits started
             tasks, run_one = await _caching.serve_step(self, tasks)
             if not tasks:
