@@ -15,6 +15,7 @@ from swiftgraph._internal.types import (
     StateSnapshot,
     StreamMode,
     StreamWriter,
+    default_cache_key,
 )
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "StateSnapshot",
     "StreamMode",
     "StreamWriter",
+    "default_cache_key",
     "interrupt",
 ]

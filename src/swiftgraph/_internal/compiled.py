@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from . import syncbridge
 from .builder import StateGraph
+from .caching import namespaces, node_namespace
 from .callables import UserFn
 from .channels import (
     BinaryOperatorAggregate,
@@ -76,9 +77,10 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         is_graph = isinstance(spec.action, CompiledStateGraph)
         policy = spec.retry_policy
         ends = tuple(spec.ends.values()) if isinstance(spec.ends, dict) else tuple(spec.ends)
+        fn = None if is_graph else UserFn(spec.action, name)
         nodes[name] = CNode(
             name=name,
-            fn=None if is_graph else UserFn(spec.action, name),
+            fn=fn,
             subgraph=spec.action if is_graph else None,
             triggers=(trigger,),
             input_keys=keys_of(spec.input_schema),
@@ -88,6 +90,7 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             branches=(),
             retry_policy=() if policy is None else (tuple(policy) if isinstance(policy, (list, tuple)) and not hasattr(policy, "_fields") else (policy,)),
             cache_policy=spec.cache_policy,
+            cache_ns=node_namespace(name, fn),
             metadata=spec.metadata,
             defer=spec.defer,
             ends=ends,
@@ -472,6 +475,20 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         context = kwargs.get("context")
         coros = [self._arun(i, c, context, False) for i, c in zip(inputs, configs)]
         return list(await asyncio.gather(*coros, return_exceptions=return_exceptions))
+
+    # --- cache -----------------------------------------------------------------------
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Forget the cached results of the given nodes (default: all of them)."""
+        if not self.cache:
+            raise ValueError("No cache is set for this graph. Cannot clear cache.")
+        self.cache.clear(namespaces(self.graph, nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Asynchronously forget the cached results of the given nodes (default: all)."""
+        if not self.cache:
+            raise ValueError("No cache is set for this graph. Cannot clear cache.")
+        await self.cache.aclear(namespaces(self.graph, nodes))
 
     # --- introspection ---------------------------------------------------------------
 

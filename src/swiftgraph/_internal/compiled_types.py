@@ -43,6 +43,7 @@ class CNode:
     branches: tuple[CBranch, ...]
     retry_policy: tuple[Any, ...] = ()
     cache_policy: Any = None
+    cache_ns: tuple[str, ...] = ()  # where its cache entries live (see caching.py)
     metadata: dict[str, Any] | None = None
     hidden: bool = False
     defer: bool = False
@@ -69,6 +70,7 @@ class CompiledGraph:
     warn_dropped_keys: bool = False
     reducer_keys: frozenset[str] = frozenset()  # state keys merged by a reducer
     barrier_channels: tuple[str, ...] = ()  # join barriers (may hold partial state)
+    cache_policy: Any = None  # @entrypoint(cache_policy=...): for tasks without their own
     functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block
     node_order: dict[str, int] = field(default_factory=dict)  # name -> position added
     extras: dict[str, Any] = field(default_factory=dict)

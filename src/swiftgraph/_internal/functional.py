@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .caching import node_namespace, task_namespace
 from .callables import INJECTABLE, UserFn
 from .channels import LastValue
 from .compiled_types import CNode, CompiledGraph, Task
@@ -153,6 +154,7 @@ class _TaskFunction(Generic[R]):
             branches=(),
             retry_policy=_options(retry_policy),
             cache_policy=cache_policy,
+            cache_ns=task_namespace(func),
             call_args=True,
         )
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
@@ -188,8 +190,15 @@ class _TaskFunction(Generic[R]):
         _chain(cfut, fut)
         return fut
 
-    def clear_cache(self, cache: Any = None) -> None:
-        return None
+    def clear_cache(self, cache: Any) -> None:
+        """Forget this task's results saved in ``cache`` (if it has a cache policy)."""
+        if self.node.cache_policy is not None:
+            cache.clear((self.node.cache_ns,))
+
+    async def aclear_cache(self, cache: Any) -> None:
+        """Asynchronously forget this task's results saved in ``cache``."""
+        if self.node.cache_policy is not None:
+            await cache.aclear((self.node.cache_ns,))
 
 
 def _chain(src: concurrent.futures.Future[Any], dst: TaskFuture[Any]) -> None:
@@ -294,6 +303,7 @@ class entrypoint:
             branches=(),
             retry_policy=_options(self.retry_policy),
             cache_policy=self.cache_policy,
+            cache_ns=node_namespace(fn.name, fn),
             returns=True,
         )
         channels = {"__end__": LastValue("__end__"), "__previous__": LastValue("__previous__")}
@@ -309,6 +319,7 @@ class entrypoint:
             output_keys=("__end__",),
             output_key_set=frozenset({"__end__"}),
             output_mapper=lambda values: values.get("__end__"),
+            cache_policy=self.cache_policy,
             functional=True,
         )
         return EntrypointGraph(func, graph, self)

@@ -5,6 +5,8 @@ run them concurrently, apply their writes, emit what the caller streams, repeat.
 The algorithm itself lives in :mod:`.algo` (pure functions), node bodies are
 submitted through :mod:`.executor`, and the sync API drives this same coroutine
 through :mod:`.syncbridge`: there is one engine, not a sync and an async twin.
+A run with a cache (``compile(cache=...)``) asks :mod:`.caching` before each step and
+each ``@task`` call; without one, that is a single ``is None`` check.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from . import caching as _caching
 from . import executor as _executor
 from .algo import apply_writes, plan
 from .callables import UserFn
@@ -49,6 +52,7 @@ class Run:
     """The mutable state of one run; the compiled graph is shared and never touched."""
 
     __slots__ = (
+        "cache",
         "calls",
         "channels",
         "config",
@@ -148,6 +152,7 @@ class Run:
         self.tl_mark = 0  # timeline entries already saved with a checkpoint
         self.starting: list[Any] | None = None  # Functional API calls waiting for the loop
         self.previous: Any = None
+        self.cache = owner.cache  # a BaseCache from compile(cache=...); None: no caching
         self.run_key = str(config.get("run_id") or f"{_RUN_PREFIX}{next(_run_counter):x}")
         self.runtime = runtime
         self.timeline = timeline
@@ -432,12 +437,17 @@ class Run:
                 task.run = self
                 if not task.node.hidden:
                     self._emit_task_start(task)
+        run_one: Callable[[Task, bool], Any] = self.run_task
+        if self.cache is not None:  # after the starts: LangGraph shows hits started
+            tasks, run_one = await _caching.serve_step(self, tasks)
+            if not tasks:
+                return
         if len(tasks) == 1:
-            await self.run_task(tasks[0], alone=True)
+            await run_one(tasks[0], True)  # alone in its step
             return
         self.inline = False
         loop = asyncio.get_running_loop()
-        futures = [loop.create_task(self.run_task(t)) for t in tasks]
+        futures = [loop.create_task(run_one(t, False)) for t in tasks]
         waiter = _StepWaiter(loop, len(futures))
         for fut in futures:
             fut.add_done_callback(waiter.on_done)
@@ -607,6 +617,13 @@ class Run:
         debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)
         if debug:
             self._emit_task_start(task)
+        entry = None
+        if self.cache is not None:
+            entry = _caching.entry_for(self, task)
+            if entry is not None:
+                value = await _caching.serve_call(self, task, entry, record)
+                if value is not MISSING:
+                    return value
         current = asyncio.current_task()
         if current is not None:
             if self.open_calls is None:
@@ -649,6 +666,8 @@ class Run:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
             record[7] = result  # timeline.LIVE_OUTPUT
+        if entry is not None:
+            await _caching.store(self, task, entry, [("__return__", result)])
         if self.cp is not None:
             await self.cp.save_writes(task.base, task, [("__return__", result)])
         if self.modes:

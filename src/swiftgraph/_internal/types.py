@@ -5,7 +5,7 @@ saved data port unchanged."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
@@ -129,9 +129,46 @@ class RetryPolicy(NamedTuple):
     ) = default_retry_on
 
 
-def default_cache_key(*args: Any, **kwargs: Any) -> str:
-    """A stable key for a node's input, built from its ``repr`` (never pickle)."""
-    return hashlib.sha256(repr((args, kwargs)).encode()).hexdigest()
+def _freeze(obj: Any, depth: int = 10) -> Any:
+    """LangGraph's canonical form of a task's arguments for its cache key, kept exactly
+    so the same calls hit: an unhashable mapping becomes its pairs sorted by key, an
+    unhashable sequence a tuple, an array its bytes and shape. Hashable values are kept
+    as they are, so ``args`` (a tuple) is written as given, dicts in their own order;
+    only keyword arguments (and dicts, lists inside them) are made order-insensitive."""
+    if depth <= 0 or isinstance(obj, Hashable):
+        return obj
+    if isinstance(obj, Mapping):
+        pairs = [(k, _freeze(v, depth - 1)) for k, v in obj.items()]
+        try:
+            return tuple(sorted(pairs))
+        except TypeError:  # keys of mixed types (LangGraph raises): any fixed order will do
+            return tuple(sorted(pairs, key=lambda kv: (type(kv[0]).__name__, repr(kv[0]))))
+    if isinstance(obj, Sequence):
+        return tuple(_freeze(x, depth - 1) for x in obj)
+    if hasattr(obj, "tobytes"):
+        return (type(obj).__name__, obj.tobytes(), getattr(obj, "shape", None))
+    return obj
+
+
+_key_serde: Any = None
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
+    """The key ``CachePolicy`` uses unless given a ``key_func``: the task's arguments
+    in canonical form (:func:`_freeze`), as swiftgraph's typed JSON.
+
+    LangGraph pickles them instead; typed JSON is as exact for the values a state
+    holds (dataclasses, pydantic models, enums, sets, bytes ...) and never pickles. A
+    value it can't represent raises ``SerializationError``: pass a ``key_func``."""
+    global _key_serde
+    if _key_serde is None:
+        from .serde import Serializer
+
+        _key_serde = Serializer()
+    return _key_serde.dumps(
+        (_freeze(args), _freeze(kwargs)),
+        where="the input of a cached task (give its CachePolicy a key_func to key it yourself)",
+    )
 
 
 KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., "str | bytes"])
@@ -139,7 +176,12 @@ KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., "str | bytes"])
 
 @dataclass(kw_only=True, slots=True, frozen=True)
 class CachePolicy(Generic[KeyFuncT]):
-    """Cache a node's result by a key computed from its input."""
+    """Cache a node's (or task's) writes by a key computed from its input.
+
+    ``key_func`` gets the node's input (a task's arguments) and returns a ``str`` or
+    ``bytes`` key; ``ttl`` is how many seconds an entry lives (``None``: until
+    cleared). Takes effect only in a graph compiled with ``cache=`` (or an
+    ``@entrypoint(cache=...)``)."""
 
     key_func: KeyFuncT = default_cache_key  # type: ignore[assignment]
     ttl: int | None = None
