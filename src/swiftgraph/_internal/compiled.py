@@ -315,7 +315,8 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         """Run the graph to the end and return its final state (async)."""
         if stream_mode != "values" or output_keys is not None or version != "v1":
             return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, False, kwargs)
-        return await self._arun(input, config, context, False, kwargs)
+        # the run's own coroutine, awaited here: one frame less per run than via _arun
+        return await self._new_run(config, context, sync=False, options=kwargs).execute(input)
 
     async def _ainvoke_streamed(
         self, input: Any, config: Any, context: Any, stream_mode: str, output_keys: Any, version: str,

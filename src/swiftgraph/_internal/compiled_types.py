@@ -9,6 +9,7 @@ owns only its channels and tasks.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,7 @@ class Task:
         self.input = input
         self.triggers = triggers
         self.step = step
-        self.writes: list[tuple[str, Any]] = []
+        self.writes: Sequence[tuple[str, Any]] = ()  # set when it finishes (a list)
         self._id: str | None = None
         self.run: Any = None
         self.record: Any = None

@@ -111,8 +111,10 @@ class Run:
         out_keys: tuple[str, ...] | None = None,
     ) -> None:
         graph: CompiledGraph = owner.graph
-        self.out_keys = graph.output_keys if out_keys is None else out_keys
-        self.out_key_set = frozenset(self.out_keys)
+        if out_keys is None:
+            self.out_keys, self.out_key_set = graph.output_keys, graph.output_key_set
+        else:
+            self.out_keys, self.out_key_set = out_keys, frozenset(out_keys)
         self.owner = owner
         self.graph = graph
         protos = graph.channels
