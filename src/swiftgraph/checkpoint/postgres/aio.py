@@ -161,7 +161,7 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         if not self._is_setup:
             await self.asetup()
         async with self._connection() as conn, conn.transaction(), conn.cursor(binary=True) as cur:
-            for op in ops:
+            for op in ops:  # one round trip per item: the batch is one transaction
                 if isinstance(op, WriteBatch):
                     if op.writes:
                         await cur.execute(PUT_WRITES_SQL, writes_params(

@@ -297,19 +297,34 @@ class SqliteSaver(InlineAsyncMixin, BaseCheckpointSaver):
         """Everything in one ``BEGIN IMMEDIATE`` transaction: one commit, one fsync."""
         self._ensure_setup()
 
+        checkpoints, writes = [], []
+        for op in ops:
+            if isinstance(op, WriteBatch):
+                writes.extend(_write_rows(op))
+            else:
+                checkpoints.append(_sql.checkpoint_params(op))
+
         def store(c: sqlite3.Connection) -> None:
-            for op in ops:
-                if isinstance(op, WriteBatch):
-                    c.executemany(_PUT_WRITES, _write_rows(op))
-                    continue
-                try:
-                    c.execute(_PUT, _sql.checkpoint_params(op))
-                except sqlite3.IntegrityError as exc:
-                    if "UNIQUE" not in str(exc):
-                        raise
-                    raise ValueError(f"checkpoint {op.checkpoint_id} already stored") from None
+            # two statements for the whole batch: the rows' order within one
+            # transaction is invisible to readers, and a writes row's first copy wins
+            # ("OR IGNORE") whether its checkpoint comes before or after it
+            try:
+                c.executemany(_PUT, checkpoints)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):
+                    raise
+                dup = next((r[2] for r in checkpoints if self._exists(c, r)), "?")
+                raise ValueError(f"checkpoint {dup} already stored") from None
+            c.executemany(_PUT_WRITES, writes)
 
         self._retry(self._write, store)
+
+    @staticmethod
+    def _exists(c: sqlite3.Connection, row: Sequence[Any]) -> bool:
+        return c.execute(
+            "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+            (row[0], row[1], row[2]),
+        ).fetchone() is not None
 
     background_thread = True
     """Under ``durability="async"`` the engine stores batches from a worker thread: the
