@@ -95,7 +95,7 @@ def namespaces(graph: CompiledGraph, names: Sequence[str] | None) -> list[tuple[
 # --- entries ---------------------------------------------------------------------------
 
 
-def encode(writes: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+def encode(writes: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """Writes as plain data a serializer takes (``Send`` isn't one of its types)."""
     return [(c, [v.node, v.arg]) if c is PUSH else (c, v) for c, v in writes]
 
@@ -105,7 +105,7 @@ def decode(value: list[Any]) -> list[tuple[str, Any]]:
     return [(PUSH, Send(v[0], v[1])) if c == PUSH else (c, v) for c, v in value]
 
 
-async def store(run: Run, task: Task, entry: Entry, writes: list[tuple[str, Any]]) -> None:
+async def store(run: Run, task: Task, entry: Entry, writes: Sequence[tuple[str, Any]]) -> None:
     """Save a finished task's writes (none: nothing to save, as LangGraph)."""
     if not writes:
         return

@@ -16,7 +16,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -800,7 +800,7 @@ class Run:
 
     # --- stream payloads -------------------------------------------------------------
 
-    def _update_chunk(self, writes: list[tuple[str, Any]]) -> Any:
+    def _update_chunk(self, writes: Sequence[tuple[str, Any]]) -> Any:
         keys = self.out_key_set
         mine = [(k, v) for k, v in writes if k in keys]
         if not mine:

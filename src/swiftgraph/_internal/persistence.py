@@ -668,9 +668,11 @@ def resume_plan(run: Run, restored: Restored, command: Any) -> list[Task]:
         run.null_resume, run.null_resume_at = [resume], restored.record.checkpoint_id
     else:
         answers = []  # answers by interrupt id, and none of them is pending
+    resumes, saved = dict(run.resumes), dict(run.saved)  # the run's own, changed below
+    run.resumes, run.saved = resumes, saved
     for tid, value in answers:
-        run.resumes.setdefault(tid, []).append(value)
-        run.saved.pop(tid, None)
+        resumes.setdefault(tid, []).append(value)
+        saved.pop(tid, None)
     for task in tasks:
         if task.id in dict(answers):
             task.done = False
