@@ -117,28 +117,24 @@ def apply_writes(
     go quiet. ``record``, when given, receives the state-key writes (for checkpoints)."""
     if len(tasks) > 1:
         tasks = sorted(tasks, key=Task.sort_key)
-    # triggers that started these tasks are spent
+    by_channel: dict[str, list[Any]] = {}
+    sends: list[Send] = []
     for task in tasks:
-        if task.kind is PULL:
+        if task.kind is PULL:  # the triggers that started it are spent
             for chan in task.triggers:
                 ch = channels.get(chan)
                 if ch is not None:
                     ch.consume()
-    by_channel: dict[str, list[Any]] = {}
-    sends: list[Send] = []
-    output_touched = False
-    for task in tasks:
         for chan, value in task.writes:
             if chan is PUSH:
                 sends.append(value)
                 continue
-            if chan in output_keys:
-                output_touched = True
             bucket = by_channel.get(chan)
             if bucket is None:
                 by_channel[chan] = [value]
             else:
                 bucket.append(value)
+    output_touched = not output_keys.isdisjoint(by_channel)
     updated: set[str] = set()
     state_keys = graph.state_key_set
     for chan, vals in by_channel.items():

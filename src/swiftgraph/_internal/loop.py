@@ -200,8 +200,13 @@ class Run:
         try:
             tasks, resumed = await self._begin(input)
             stop = self.step + self.recursion_limit
+            # fixed for the run: read once, not at every step
+            graph, channels, values = self.graph, self.channels, self.values
+            live, deferred, out_keys = self.live_triggers, self.deferred, self.out_key_set
+            before, after = self.interrupt_before, self.interrupt_after
+            stream_values = "values" in self.modes
             while tasks:
-                if self.interrupt_before and self._breakpoint(tasks, "before", skip=resumed):
+                if before and self._breakpoint(tasks, "before", skip=resumed):
                     self._paused()
                     break
                 resumed = False
@@ -210,19 +215,18 @@ class Run:
                     self._show_interrupted(tasks)
                     break
                 updated, sends, touched = apply_writes(
-                    self.graph, self.channels, tasks, self.values, self.live_triggers,
-                    self.deferred, self.out_key_set, self.step_writes,
+                    graph, channels, tasks, values, live, deferred, out_keys, self.step_writes
                 )
                 if touched:
                     self.output_touched = True
-                    if "values" in self.modes:
+                    if stream_values:
                         self.emit("values", self.read_output())
                 if cp is not None:
                     await self._save(
                         "loop", self.step, sends, ran=sorted({t.name for t in tasks}), tl=self._step_timeline()
                     )
                 self.step += 1
-                if self.interrupt_after and self._breakpoint(tasks, "after"):
+                if after and self._breakpoint(tasks, "after"):
                     self._paused()
                     break
                 if self.step > stop:  # LangGraph checks before planning: a finished run can trip it
