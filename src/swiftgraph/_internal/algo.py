@@ -141,7 +141,7 @@ def apply_writes(
         if chan in state_keys:
             if record is not None:
                 record[chan] = vals
-            ch = channels[chan]
+            ch = channels.get(chan) or channel(graph, channels, chan)  # type: ignore[assignment]
             if ch.update(vals) and ch.value is not MISSING:
                 values[chan] = ch.value
             continue

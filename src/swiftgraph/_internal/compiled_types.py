@@ -70,6 +70,9 @@ class CompiledGraph:
     output_mapper: Any = None
     warn_dropped_keys: bool = False
     reducer_keys: frozenset[str] = frozenset()  # state keys merged by a reducer
+    # state keys whose channel a run creates up front (None: all); the others (plain
+    # keys, empty until written) on first use, like edge triggers: fewer objects per run
+    eager_keys: tuple[str, ...] | None = None
     barrier_channels: tuple[str, ...] = ()  # join barriers (may hold partial state)
     cache_policy: Any = None  # @entrypoint(cache_policy=...): for tasks without their own
     functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block

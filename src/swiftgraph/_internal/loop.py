@@ -42,6 +42,7 @@ from .writes import fresh_state, result_writes, route
 DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_NO_DEFERRED: frozenset[str] = frozenset()
 _RUN_PREFIX = f"{os.getpid():x}-{os.urandom(4).hex()}-"
 _run_counter = itertools.count()
 
@@ -118,10 +119,15 @@ class Run:
         self.owner = owner
         self.graph = graph
         protos = graph.channels
-        self.channels = {k: protos[k].new() for k in graph.state_keys}  # triggers: on first write
-        self.values = {k: self.channels[k].value for k in graph.state_keys if self.channels[k].value is not MISSING}
+        # channels are made on first write (algo.channel), except reducer keys, which may
+        # start with a value (an empty list...)
+        eager = graph.state_keys if graph.eager_keys is None else graph.eager_keys
+        self.channels = {k: protos[k].new() for k in eager}
+        self.values = {k: ch.value for k, ch in self.channels.items() if ch.value is not MISSING}
         self.live_triggers: set[str] = set()
-        self.deferred: set[str] = set()
+        # most graphs have no defer=True node: their runs share one empty, immutable
+        # set (apply_writes only adds a graph's deferred channels to it)
+        self.deferred: set[str] = set() if graph.deferred_channels else _NO_DEFERRED  # type: ignore[assignment]
         self.config = config
         self.modes = modes
         self.sink = sink
@@ -239,6 +245,7 @@ class Run:
                         )
                     )
                 tasks = self._plan(updated, sends) if (updated or sends) else []
+                updated = sends = None  # type: ignore[assignment]  # not kept alive while the step runs
                 if cp is not None:
                     self._emit_checkpoint(tasks)
         finally:
@@ -453,10 +460,14 @@ class Run:
             return
         self.inline = False
         loop = asyncio.get_running_loop()
-        futures = [loop.create_task(run_one(t, False)) for t in tasks]
-        waiter = _StepWaiter(loop, len(futures))
-        for fut in futures:
+        waiter = _StepWaiter(loop, len(tasks))
+        futures = []
+        # a plain loop, not a comprehension: one would make ``loop`` and ``run_one``
+        # cells, two more objects per waiting run for the garbage collector
+        for t in tasks:
+            fut = loop.create_task(run_one(t, False))
             fut.add_done_callback(waiter.on_done)
+            futures.append(fut)
         try:
             await waiter.done
         except BaseException:

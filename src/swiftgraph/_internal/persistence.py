@@ -166,8 +166,8 @@ class Checkpointing:
         )
         full: dict[str, Any] = {}
         for k in graph.state_keys:
-            saved = channels[k].checkpoint()
-            if saved is not MISSING:
+            ch = channels.get(k)  # absent: a plain key never written
+            if ch is not None and (saved := ch.checkpoint()) is not MISSING:
                 full[k] = saved
         triggers = trigger_states(run)
         payload: dict[str, Any] = {"trig": triggers, "sends": encode_sends(sends)}
@@ -562,7 +562,7 @@ def restore_into(run: Run, restored: Restored) -> None:
     graph = run.graph
     channels = run.channels
     for key, value in materialize(graph, restored).items():
-        ch = channels.get(key)
+        ch = channel(graph, channels, key)
         if ch is not None:
             ch.restore(value)
             if ch.value is not MISSING:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from .algo import channel
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, PUSH, START, branch_channel
 from .errors import (
@@ -116,7 +117,7 @@ def fresh_state(run: Run, keys: tuple[str, ...] | None, mapper: Any, writes: lis
         if chan in state_keys and (keys is None or chan in keys):
             own.setdefault(chan, []).append(value)
     for chan, vals in own.items():
-        ch = run.channels[chan].copy()
+        ch = channel(run.graph, run.channels, chan).copy()  # type: ignore[union-attr]
         ch.update(vals)
         if ch.is_available():
             state[chan] = ch.value
