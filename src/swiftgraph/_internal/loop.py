@@ -754,6 +754,7 @@ class Run:
             from .persistence import Checkpointing
 
             run.cp = Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability)
+            run.cp.parents = {**self.cp.parents, "|".join(self.ns): task.base}
             run.step_writes = {}
             answers = self.resumes.get(task.id)
             if answers:

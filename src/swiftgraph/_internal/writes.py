@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from .algo import schema_order
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, PUSH, START, branch_channel
 from .errors import (
@@ -115,11 +116,15 @@ def fresh_state(run: Run, keys: tuple[str, ...] | None, mapper: Any, writes: lis
     for chan, value in writes:
         if chan in state_keys and (keys is None or chan in keys):
             own.setdefault(chan, []).append(value)
+    fresh = False
     for chan, vals in own.items():
         ch = run.channels[chan].copy()
         ch.update(vals)
         if ch.is_available():
+            fresh = fresh or chan not in state
             state[chan] = ch.value
+    if fresh:  # a key's first value: in schema order, as LangGraph reads the state
+        schema_order(state, keys or run.graph.state_keys)
     return state if mapper is None else mapper(state)
 
 
