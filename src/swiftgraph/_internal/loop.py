@@ -311,17 +311,22 @@ class Run:
         for task in tasks:
             task.run, task.base = self, key
 
+        ns, parents = record.checkpoint_ns, self.cp.parents  # type: ignore[union-attr]
+
         def conf(cid: str | None) -> dict[str, Any] | None:
             if cid is None:
                 return None
-            return {"configurable": {"checkpoint_ns": record.checkpoint_ns,
-                                     "thread_id": record.thread_id, "checkpoint_id": cid}}
+            c: dict[str, Any] = {"checkpoint_ns": ns, "thread_id": record.thread_id}
+            if parents:  # a subgraph's: the checkpoint of each enclosing namespace
+                c["checkpoint_map"] = {**parents, ns: cid}
+            c["checkpoint_id"] = cid
+            return {"configurable": c}
 
         parent = conf(record.parent_id)
         if restored and parent is not None:  # read back from the saver: LangGraph's key order
             c = parent["configurable"]
-            parent = {"configurable": {"thread_id": c["thread_id"], "checkpoint_ns": c["checkpoint_ns"],
-                                       "checkpoint_id": c["checkpoint_id"]}}
+            c = {k: c[k] for k in ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map") if k in c}
+            parent = {"configurable": c}
         payload = {
             "config": conf(record.checkpoint_id),
             "parent_config": parent,
@@ -478,6 +483,9 @@ class Run:
             {"value": i.value, "id": i.id, "response_schema": None} for i in (asked or {}).get(task.id, ())
         )
         out["state"] = None
+        if task.node.subgraph is not None:  # where the subgraph checkpoints, as LangGraph
+            task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
+            out["state"] = {"configurable": {"thread_id": self.cp.thread_id, "checkpoint_ns": task_ns}}  # type: ignore[union-attr]
         return out
 
     def _replay_cached(self, cached: list[Task]) -> None:
@@ -541,7 +549,7 @@ class Run:
             if node.static_writes:
                 writes.extend(node.static_writes)
             for branch in node.branches:
-                state = fresh_state(self, branch.input_keys, branch.mapper, writes)
+                state = fresh_state(self, branch, writes, result)
                 out = branch.fn.fn(state, **self._inject(task, branch.fn.inject)) if branch.fn.inject else branch.fn.fn(state)
                 if branch.fn.is_async or asyncio.iscoroutine(out):
                     out = await out

@@ -235,7 +235,7 @@ class StateAPI:
         writes = result_writes(graph, node, values)
         writes.extend(node.static_writes)
         for branch in node.branches:
-            state = fresh_state(run, branch.input_keys, branch.mapper, writes)
+            state = fresh_state(run, branch, writes, values)
             out = branch.fn.fn(state)
             if hasattr(out, "__await__"):
                 out = await out

@@ -108,7 +108,15 @@ def _check_target(graph: CompiledGraph, node: CNode, target: str, how: str) -> s
     return target
 
 
-def fresh_state(run: Run, keys: tuple[str, ...] | None, mapper: Any, writes: list[tuple[str, Any]]) -> Any:
+def fresh_state(run: Run, branch: CBranch, writes: list[tuple[str, Any]], returned: Any) -> Any:
+    """What a conditional edge's path function receives: the state with its node's
+    own writes applied (not its siblings'), as LangGraph's fresh read gives it.
+
+    Keys come in schema order, except that a path function without an input schema
+    of its own gets, as in LangGraph, the node's returned dict merged under the state
+    (``{**returned, **state}``): the node's keys first, in the order it returned them,
+    keys outside the schema included."""
+    keys, mapper = branch.input_keys, branch.mapper
     values = run.values
     state = values.copy() if keys is None else {k: values[k] for k in keys if k in values}
     own: dict[str, list[Any]] = {}
@@ -125,7 +133,11 @@ def fresh_state(run: Run, keys: tuple[str, ...] | None, mapper: Any, writes: lis
             state[chan] = ch.value
     if fresh:  # a key's first value: in schema order, as LangGraph reads the state
         schema_order(state, keys or run.graph.state_keys)
-    return state if mapper is None else mapper(state)
+    if mapper is not None:
+        return mapper(state)
+    if branch.passthrough and isinstance(returned, dict):
+        return {**returned, **state}
+    return state
 
 
 def route(graph: CompiledGraph, node: CNode, branch: CBranch, result: Any) -> list[tuple[str, Any]]:
