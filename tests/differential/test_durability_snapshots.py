@@ -161,3 +161,33 @@ def test_subgraph_not_started_snapshot_config():
     sg_rest = {k: v for k, v in sg.value[0][1].items() if k != "config"}
     lg_rest = {k: v for k, v in lg.value[0][1].items() if k != "config"}
     assert sg_rest == lg_rest
+
+
+@pytest.mark.parametrize("mode", ["values", "updates", "tasks", "debug", "tasks+updates"])
+@pytest.mark.parametrize("nested", [False, True], ids=["child", "grandchild"])
+def test_resumed_subgraph_step_streams(mode, nested):
+    """Resuming a step whose siblings finished: LangGraph shows every task of the step
+    started (in step order), then the finished ones' cached updates, then the rest."""
+
+    def scenario(E):
+        tx = Tx()
+        app, cfg = subgraph_app(E, nested), thread("rs")
+        modes = mode.split("+")
+        kw = {"stream_mode": modes, "subgraphs": True}
+
+        def by_ns(chunks, exact=True):
+            out: dict = {}
+            for ns, m, payload in chunks:
+                if m == "debug" and payload["type"] == "task_result":
+                    continue  # results come in completion order
+                if m == "tasks" and "input" not in payload:
+                    continue
+                out.setdefault(len(ns), []).append((m, tx(payload)))
+            if not exact:  # the first run's parallel tasks finish in any order
+                return sorted((k, sorted(map(repr, v))) for k, v in out.items())
+            return sorted(out.items())
+
+        return [by_ns(app.stream({"log": []}, cfg, **kw), exact=False),
+                by_ns(app.stream(E.Command(resume="ok"), cfg, **kw))]
+
+    compare(scenario)

@@ -430,14 +430,16 @@ class Run:
         for task in tasks:
             task.run = self
             task.base = key
+        started = False
         if self.saved:
             cached = [t for t in tasks if t.done]
-            tasks = [t for t in tasks if not t.done]
             if cached and self.modes:
-                self._replay_cached(cached)
+                self._replay_cached(tasks, cached)
+                started = True
+            tasks = [t for t in tasks if not t.done]
             if not tasks:
                 return
-        if self.modes and ("tasks" in self.modes or "debug" in self.modes):
+        if self.modes and not started and ("tasks" in self.modes or "debug" in self.modes):
             for task in tasks:
                 task.run = self
                 if not task.node.hidden:
@@ -488,14 +490,17 @@ class Run:
             out["state"] = {"configurable": {"thread_id": self.cp.thread_id, "checkpoint_ns": task_ns}}  # type: ignore[union-attr]
         return out
 
-    def _replay_cached(self, cached: list[Task]) -> None:
+    def _replay_cached(self, tasks: list[Task], cached: list[Task]) -> None:
         """Tasks whose writes were saved before the run was cut short don't run again;
-        the stream shows them as LangGraph does: started, then their cached update."""
+        the stream shows them as LangGraph does: every task of the step started, in
+        step order, then the cached ones' updates (the others' follow as they finish)."""
+        if "tasks" in self.modes or "debug" in self.modes:
+            for task in tasks:
+                if not task.node.hidden:
+                    self._emit_task_start(task)
         for task in cached:
             if task.node.hidden:
                 continue
-            if "tasks" in self.modes or "debug" in self.modes:
-                self._emit_task_start(task)
             if "updates" in self.modes:
                 self.emit(
                     "updates", {task.name: self._update_chunk(task.writes), "__metadata__": {"cached": True}}
