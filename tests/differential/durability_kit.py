@@ -154,9 +154,21 @@ class Tx:
             return ("<exc>", type(x).__name__, normalize(str(x)))
         return normalize(x)
 
+    def ns(self, ns: str) -> str:
+        """``"child:<task id>|inner:<task id>"`` with each task id labelled."""
+        return "|".join(
+            f"{name}:{self.label('task', tid)}" if tid else name
+            for name, _, tid in (part.partition(":") for part in ns.split("|"))
+        ) if ns else ns
+
     def _field(self, key: str, v: Any) -> Any:
         if key in ("checkpoint_id", "parent_checkpoint_id") and isinstance(v, str):
             return self.label("cp", v)
+        if key == "checkpoint_ns" and isinstance(v, str):
+            return self.ns(v)
+        if key in ("parents", "checkpoint_map") and isinstance(v, dict):
+            # namespace -> checkpoint id (a subgraph's enclosing checkpoints)
+            return {self.ns(k): self.label("cp", c) for k, c in v.items()}
         if key in ("id", "task_id") and isinstance(v, str):
             return self.label("task", v)
         if key in ("created_at", "ts", "timestamp"):

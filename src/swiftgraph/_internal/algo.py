@@ -31,7 +31,10 @@ def plan(
     values: dict[str, Any],
     step: int,
 ) -> list[Task]:
-    """The tasks of the next superstep.
+    """The tasks of the next superstep, in the order LangGraph plans a running step:
+    ``Send`` tasks by index, then edge-triggered tasks by node name. Callers see that
+    order (task events, the ``checkpoints`` stream's ``next``); the order writes are
+    applied in is :meth:`Task.sort_key`'s, not this one.
 
     A node runs when one of its trigger channels (its ``branch:to:`` edge trigger,
     a join barrier, a deferred trigger) is available; only channels updated in the
@@ -41,12 +44,22 @@ def plan(
     updated = list(updated)
     if len(updated) == 1:
         candidates = trigger_to_nodes.get(updated[0], ())  # type: ignore[assignment]
+        if len(candidates) > 1:
+            candidates = sorted(candidates)
     else:
         candidates = {n for ch in updated for n in trigger_to_nodes.get(ch, ())}
-        if len(candidates) > 1:  # in the order nodes were added, as LangGraph plans them
-            candidates = sorted(candidates, key=graph.node_order.__getitem__)
-    tasks: list[Task] = []
+        if len(candidates) > 1:
+            candidates = sorted(candidates)
     nodes = graph.nodes
+    tasks: list[Task] = []
+    for idx, send in enumerate(sends):
+        target = nodes.get(send.node)
+        if target is None or target.hidden:
+            raise UnknownTargetError(
+                f"Send to unknown node '{send.node}'. Known nodes: "
+                f"{', '.join(repr(n) for n in graph.node_names)}."
+            )
+        tasks.append(Task(target, PUSH, idx, send.arg, (PUSH,), step))
     for name in candidates:
         node = nodes[name]
         node_triggers = node.triggers
@@ -64,14 +77,6 @@ def plan(
                 exc.add_note(f"Before task with name '{name}' and path '{(PULL, name)}'")
                 raise
             tasks.append(Task(node, PULL, name, state, triggers, step))
-    for idx, send in enumerate(sends):
-        target = nodes.get(send.node)
-        if target is None or target.hidden:
-            raise UnknownTargetError(
-                f"Send to unknown node '{send.node}'. Known nodes: "
-                f"{', '.join(repr(n) for n in graph.node_names)}."
-            )
-        tasks.append(Task(target, PUSH, idx, send.arg, (PUSH,), step))
     return tasks
 
 
@@ -85,6 +90,19 @@ def read_input(node: CNode, values: dict[str, Any]) -> Any:
         state = {k: values[k] for k in keys if k in values}
     mapper = node.mapper
     return state if mapper is None else mapper(state)
+
+
+def schema_order(values: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Put ``values`` (in place) in the order of ``keys``, the state schema's.
+
+    LangGraph reads a node's input, a ``values`` chunk or a snapshot's values channel
+    by channel in schema order, skipping keys without a value; ``values`` holds a key
+    from its first value on, so a key first written after a key declared below it
+    (a reducer key has a value from the start) would otherwise come out of order,
+    and users see dict order (printing, ``json.dumps``, ``list(state)``)."""
+    items = [(k, values[k]) for k in keys if k in values]
+    values.clear()
+    values.update(items)
 
 
 def channel(graph: CompiledGraph, channels: dict[str, Channel], name: str) -> Channel | None:
@@ -137,6 +155,7 @@ def apply_writes(
     output_touched = not output_keys.isdisjoint(by_channel)
     updated: set[str] = set()
     state_keys = graph.state_key_set
+    known = len(values)
     for chan, vals in by_channel.items():
         if chan in state_keys:
             if record is not None:
@@ -153,6 +172,8 @@ def apply_writes(
             live_triggers.add(chan)
         elif chan in graph.deferred_channels:
             deferred.add(chan)
+    if len(values) != known:  # a key's first value: at most once per key and run
+        schema_order(values, graph.state_keys)
     # edge triggers written last step and not this one expire
     if live_triggers:
         stale = [chan for chan in live_triggers if chan not in updated]

@@ -120,7 +120,8 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
                 builder.nodes[start].input_schema if start in builder.nodes else builder.state_schema
             )
             branches[start].append(
-                CBranch(bname, bspec.fn, bspec.ends, keys_of(schema), input_mapper(schema))
+                CBranch(bname, bspec.fn, bspec.ends, keys_of(schema), input_mapper(schema),
+                        passthrough=bspec.input_schema is None)
             )
     for name, node in nodes.items():
         node.static_writes = tuple(static[name])

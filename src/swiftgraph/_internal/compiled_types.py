@@ -27,6 +27,7 @@ class CBranch:
     ends: dict[Any, str] | None
     input_keys: tuple[str, ...] | None
     mapper: Any
+    passthrough: bool = False  # no input schema of its own: sees its node's returned keys
 
 
 @dataclass(slots=True, eq=False)

@@ -324,17 +324,22 @@ class Run:
         for task in tasks:
             task.run, task.base = self, key
 
+        ns, parents = record.checkpoint_ns, self.cp.parents  # type: ignore[union-attr]
+
         def conf(cid: str | None) -> dict[str, Any] | None:
             if cid is None:
                 return None
-            return {"configurable": {"checkpoint_ns": record.checkpoint_ns,
-                                     "thread_id": record.thread_id, "checkpoint_id": cid}}
+            c: dict[str, Any] = {"checkpoint_ns": ns, "thread_id": record.thread_id}
+            if parents:  # a subgraph's: the checkpoint of each enclosing namespace
+                c["checkpoint_map"] = {**parents, ns: cid}
+            c["checkpoint_id"] = cid
+            return {"configurable": c}
 
         parent = conf(record.parent_id)
         if restored and parent is not None:  # read back from the saver: LangGraph's key order
             c = parent["configurable"]
-            parent = {"configurable": {"thread_id": c["thread_id"], "checkpoint_ns": c["checkpoint_ns"],
-                                       "checkpoint_id": c["checkpoint_id"]}}
+            c = {k: c[k] for k in ("thread_id", "checkpoint_ns", "checkpoint_id", "checkpoint_map") if k in c}
+            parent = {"configurable": c}
         payload = {
             "config": conf(record.checkpoint_id),
             "parent_config": parent,
@@ -438,14 +443,16 @@ class Run:
         for task in tasks:
             task.run = self
             task.base = key
+        started = False
         if self.saved:
             cached = [t for t in tasks if t.done]
-            tasks = [t for t in tasks if not t.done]
             if cached and self.modes:
-                self._replay_cached(cached)
+                self._replay_cached(tasks, cached)
+                started = True
+            tasks = [t for t in tasks if not t.done]
             if not tasks:
                 return
-        if self.modes and ("tasks" in self.modes or "debug" in self.modes):
+        if self.modes and not started and ("tasks" in self.modes or "debug" in self.modes):
             for task in tasks:
                 task.run = self
                 if not task.node.hidden:
@@ -495,16 +502,22 @@ class Run:
             {"value": i.value, "id": i.id, "response_schema": None} for i in (asked or {}).get(task.id, ())
         )
         out["state"] = None
+        if task.node.subgraph is not None:  # where the subgraph checkpoints, as LangGraph
+            task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
+            out["state"] = {"configurable": {"thread_id": self.cp.thread_id, "checkpoint_ns": task_ns}}  # type: ignore[union-attr]
         return out
 
-    def _replay_cached(self, cached: list[Task]) -> None:
+    def _replay_cached(self, tasks: list[Task], cached: list[Task]) -> None:
         """Tasks whose writes were saved before the run was cut short don't run again;
-        the stream shows them as LangGraph does: started, then their cached update."""
+        the stream shows them as LangGraph does: every task of the step started, in
+        step order, then the cached ones' updates (the others' follow as they finish)."""
+        if "tasks" in self.modes or "debug" in self.modes:
+            for task in tasks:
+                if not task.node.hidden:
+                    self._emit_task_start(task)
         for task in cached:
             if task.node.hidden:
                 continue
-            if "tasks" in self.modes or "debug" in self.modes:
-                self._emit_task_start(task)
             if "updates" in self.modes:
                 self.emit(
                     "updates", {task.name: self._update_chunk(task.writes), "__metadata__": {"cached": True}}
@@ -558,7 +571,7 @@ class Run:
             if node.static_writes:
                 writes.extend(node.static_writes)
             for branch in node.branches:
-                state = fresh_state(self, branch.input_keys, branch.mapper, writes)
+                state = fresh_state(self, branch, writes, result)
                 out = branch.fn.fn(state, **self._inject(task, branch.fn.inject)) if branch.fn.inject else branch.fn.fn(state)
                 if branch.fn.is_async or asyncio.iscoroutine(out):
                     out = await out
@@ -771,6 +784,7 @@ class Run:
             from .persistence import Checkpointing
 
             run.cp = Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability)
+            run.cp.parents = {**self.cp.parents, "|".join(self.ns): task.base}
             run.step_writes = {}
             answers = self.resumes.get(task.id)
             if answers:

@@ -138,6 +138,9 @@ class Checkpointing:
         self.restored_id: str | None = None  # the persisted checkpoint this run started from
         self.exit_rows: dict[str, list[PendingWrite]] = {}  # durability="exit": held to the end
         self.user_meta: dict[str, Any] | None = None
+        # a subgraph's checkpoints name the checkpoint of each enclosing namespace that
+        # its task's step started from (LangGraph's metadata["parents"]; {} at the top)
+        self.parents: dict[str, str] = {}
 
     # --- loading ---------------------------------------------------------------------
 
@@ -196,7 +199,7 @@ class Checkpointing:
         else:
             self.chain += 1
             self.delta_bytes += len(data)
-        meta: dict[str, Any] = {"source": source, "step": step, "parents": {}}
+        meta: dict[str, Any] = {"source": source, "step": step, "parents": dict(self.parents)}
         if metadata:
             meta.update(_json_safe(metadata))
         if self.user_meta is None:  # the run's config metadata, made JSON-safe once
@@ -557,7 +560,7 @@ def interrupts_of(task_writes: list[tuple[str, Any]], answered: int | None = Non
 
 def restore_into(run: Run, restored: Restored) -> None:
     """Load a restored checkpoint into a fresh run's channels."""
-    from .algo import channel
+    from .algo import channel, schema_order
 
     graph = run.graph
     channels = run.channels
@@ -567,6 +570,7 @@ def restore_into(run: Run, restored: Restored) -> None:
             ch.restore(value)
             if ch.value is not MISSING:
                 run.values[key] = ch.value
+    schema_order(run.values, graph.state_keys)
     for key, saved in restored.triggers.items():
         ch = channel(graph, channels, key)
         if ch is None:

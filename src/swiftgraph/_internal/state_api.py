@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import syncbridge
-from .constants import START
+from .constants import PULL, START
 from .errors import InvalidUpdateError
 from .types import PregelTask, StateSnapshot
 
@@ -38,14 +38,30 @@ class StateAPI:
             raise KeyError("thread_id")  # as LangGraph; the config needs {"configurable": {"thread_id": ...}}
         return str(conf["thread_id"]), conf.get("checkpoint_ns", ""), conf.get("checkpoint_id")
 
-    def _temp_run(self, thread_id: str, ns: str) -> Any:
+    def _temp_run(self, thread_id: str, ns: str, saver: Any = None) -> Any:
         from .loop import Run
         from .persistence import Checkpointing
 
         run = Run(self, {"configurable": {"thread_id": thread_id}}, out_keys=self.graph.state_keys)
-        run.cp = Checkpointing(self._saver(), thread_id, ns, "sync")
+        run.cp = Checkpointing(saver or self._saver(), thread_id, ns, "sync")
         run.step_writes = {}
         return run
+
+    def _owner_of(self, ns: str) -> Any:
+        """The graph whose checkpoints live under ``ns`` (``"child:<task id>|..."``).
+
+        A subgraph node checkpoints under its own namespace, which a snapshot hands
+        out as ``PregelTask.state``; as LangGraph, a config naming that namespace
+        reads the subgraph's state, restored with the subgraph's channels (the
+        parent's would misread it). A namespace naming no subgraph node reads this
+        graph's channels, as LangGraph does."""
+        owner = self
+        for part in ns.split("|") if ns else ():
+            node = owner.graph.nodes.get(part.split(":", 1)[0])
+            if node is None or node.subgraph is None:
+                return self
+            owner = node.subgraph
+        return owner
 
     # --- get_state -------------------------------------------------------------------
 
@@ -54,21 +70,34 @@ class StateAPI:
         return syncbridge.run_sync(lambda: self.aget_state(config, subgraphs=subgraphs))
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        thread_id, ns, checkpoint_id = self._where(config)
+        saver = self._saver()
+        owner = self._owner_of(ns)
+        return await owner._state_at(saver, config, thread_id, ns, checkpoint_id, subgraphs)
+
+    async def _state_at(
+        self, saver: Any, config: dict[str, Any], thread_id: str, ns: str,
+        checkpoint_id: str | None, subgraphs: bool,
+    ) -> StateSnapshot:
         from .persistence import load
 
-        thread_id, ns, checkpoint_id = self._where(config)
-        restored = await load(self._saver(), thread_id, ns, checkpoint_id, with_writes=True)
+        restored = await load(saver, thread_id, ns, checkpoint_id, with_writes=True)
         if restored is None:
             return StateSnapshot({}, (), config, None, None, None, (), ())
-        return self._snapshot(restored, thread_id, ns, latest=checkpoint_id is None)
+        return await self._snapshot(
+            saver, restored, thread_id, ns, latest=checkpoint_id is None, subgraphs=subgraphs
+        )
 
-    def _snapshot(self, restored: Restored, thread_id: str, ns: str, *, latest: bool) -> StateSnapshot:
+    async def _snapshot(
+        self, saver: Any, restored: Restored, thread_id: str, ns: str, *, latest: bool,
+        subgraphs: bool = False,
+    ) -> StateSnapshot:
         from .algo import apply_writes
         from .persistence import ERROR, interrupts_of, pending_tasks, restore_into
 
-        run = self._temp_run(thread_id, ns)
+        run = self._temp_run(thread_id, ns, saver)
         restore_into(run, restored)
-        tasks = pending_tasks(run, restored)
+        tasks = _snapshot_order(self.graph, pending_tasks(run, restored))
         shown: list[PregelTask] = []
         all_interrupts: list[Any] = []
         for task in tasks:
@@ -82,20 +111,25 @@ class StateAPI:
             result = None
             if task.done:
                 result = {c: v for c, v in task.writes if c in self.graph.state_key_set}
-            shown.append(PregelTask(task.id, task.name, task.path, error, its, None, result))
+            state = None
+            sub = task.node.subgraph
+            if sub is not None:
+                state = await _subgraph_state(sub, saver, thread_id, ns, task, subgraphs)
+            shown.append(PregelTask(task.id, task.name, task.path, error, its, state, result))
         done = [t for t in tasks if t.done]
         if latest and done:
             apply_writes(self.graph, run.channels, done, run.values, set(), set(), frozenset(), None)
             tasks = [t for t in tasks if not t.done]
         record = restored.record
+        parents = record.metadata.get("parents")
         values = run.read_output()
         return StateSnapshot(
             values=values if values is not None else {},
             next=tuple(t.name for t in tasks),
-            config=_config(thread_id, ns, record.checkpoint_id),
+            config=_config(thread_id, ns, record.checkpoint_id, parents),
             metadata=dict(record.metadata),
             created_at=record.created_at,
-            parent_config=_config(thread_id, ns, record.parent_id) if record.parent_id else None,
+            parent_config=_config(thread_id, ns, record.parent_id, parents) if record.parent_id else None,
             tasks=tuple(shown),
             interrupts=tuple(all_interrupts),
         )
@@ -135,6 +169,7 @@ class StateAPI:
 
         saver = self._saver()
         thread_id, ns, checkpoint_id = self._where(config)
+        owner = self._owner_of(ns)
         before_id = ((before or {}).get("configurable") or {}).get("checkpoint_id") or checkpoint_id
         out: list[StateSnapshot] = []
         if checkpoint_id is not None and before is None:
@@ -147,7 +182,7 @@ class StateAPI:
             if filter and any(record.metadata.get(k) != v for k, v in filter.items()):
                 continue
             restored = await load(saver, thread_id, ns, record.checkpoint_id, with_writes=True)
-            out.append(self._snapshot(restored, thread_id, ns, latest=False))  # type: ignore[arg-type]
+            out.append(await owner._snapshot(saver, restored, thread_id, ns, latest=False))  # type: ignore[arg-type]
             if limit is not None and len(out) >= limit:
                 break
         return out
@@ -165,7 +200,6 @@ class StateAPI:
     ) -> dict[str, Any]:
         from .algo import apply_writes
         from .compiled_types import Task
-        from .constants import PULL
         from .persistence import load, pending_tasks, restore_into
         from .writes import fresh_state, result_writes, route
 
@@ -201,7 +235,7 @@ class StateAPI:
         writes = result_writes(graph, node, values)
         writes.extend(node.static_writes)
         for branch in node.branches:
-            state = fresh_state(run, branch.input_keys, branch.mapper, writes)
+            state = fresh_state(run, branch, writes, values)
             out = branch.fn.fn(state)
             if hasattr(out, "__await__"):
                 out = await out
@@ -236,7 +270,7 @@ async def _stand_in(
     writes of its own (they are never mixed with an update's). Sends are not
     repeated here: they already travel with the new checkpoint.
     """
-    from .constants import PULL, PUSH
+    from .constants import PUSH
 
     # the first of as_node's tasks in LangGraph's order: those Sends started come first
     mine = [t for t in pending if t.name == as_node]
@@ -253,7 +287,38 @@ def _last_writer(restored: Restored) -> str | None:
     return ran[0] if len(ran) == 1 else None
 
 
-def _config(thread_id: str, ns: str, checkpoint_id: str | None) -> dict[str, Any]:
-    return {
-        "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
-    }
+def _config(
+    thread_id: str, ns: str, checkpoint_id: str | None, parents: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A snapshot's config; a subgraph's also maps each enclosing namespace to its
+    checkpoint (``checkpoint_map``: the metadata's ``parents`` plus its own), as
+    LangGraph's do."""
+    conf: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
+    if parents:
+        conf["checkpoint_map"] = {**parents, ns: checkpoint_id}
+    return {"configurable": conf}
+
+
+def _snapshot_order(graph: Any, tasks: list[Any]) -> list[Any]:
+    """Tasks as LangGraph lists them in a snapshot: ``Send`` tasks first, by index,
+    then edge-triggered ones in the order their nodes were added (a running step
+    orders those by name instead, see :func:`.algo.plan`). Only what is shown
+    changes: writes are still applied in :meth:`Task.sort_key`'s order."""
+    order = graph.node_order
+    return sorted(tasks, key=lambda t: (1, order.get(t.name, 0)) if t.kind is PULL else (0, 0))
+
+
+async def _subgraph_state(
+    sub: Any, saver: Any, thread_id: str, ns: str, task: Any, recurse: bool
+) -> Any:
+    """``PregelTask.state`` of a subgraph node's task, as LangGraph fills it: the
+    config of the namespace the subgraph checkpoints under (pass it to ``get_state``
+    to read the subgraph), or with ``get_state(subgraphs=True)`` the subgraph's own
+    latest snapshot, recursively."""
+    task_ns = f"{task.name}:{task.id}"
+    if ns:
+        task_ns = f"{ns}|{task_ns}"
+    config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": task_ns}}
+    if not recurse:
+        return config
+    return await sub._state_at(saver, config, thread_id, task_ns, None, True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from .algo import channel
+from .algo import channel, schema_order
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, PUSH, START, branch_channel
 from .errors import (
@@ -108,7 +108,15 @@ def _check_target(graph: CompiledGraph, node: CNode, target: str, how: str) -> s
     return target
 
 
-def fresh_state(run: Run, keys: tuple[str, ...] | None, mapper: Any, writes: list[tuple[str, Any]]) -> Any:
+def fresh_state(run: Run, branch: CBranch, writes: list[tuple[str, Any]], returned: Any) -> Any:
+    """What a conditional edge's path function receives: the state with its node's
+    own writes applied (not its siblings'), as LangGraph's fresh read gives it.
+
+    Keys come in schema order, except that a path function without an input schema
+    of its own gets, as in LangGraph, the node's returned dict merged under the state
+    (``{**returned, **state}``): the node's keys first, in the order it returned them,
+    keys outside the schema included."""
+    keys, mapper = branch.input_keys, branch.mapper
     values = run.values
     state = values.copy() if keys is None else {k: values[k] for k in keys if k in values}
     own: dict[str, list[Any]] = {}
@@ -116,12 +124,20 @@ def fresh_state(run: Run, keys: tuple[str, ...] | None, mapper: Any, writes: lis
     for chan, value in writes:
         if chan in state_keys and (keys is None or chan in keys):
             own.setdefault(chan, []).append(value)
+    fresh = False
     for chan, vals in own.items():
         ch = channel(run.graph, run.channels, chan).copy()  # type: ignore[union-attr]
         ch.update(vals)
         if ch.is_available():
+            fresh = fresh or chan not in state
             state[chan] = ch.value
-    return state if mapper is None else mapper(state)
+    if fresh:  # a key's first value: in schema order, as LangGraph reads the state
+        schema_order(state, keys or run.graph.state_keys)
+    if mapper is not None:
+        return mapper(state)
+    if branch.passthrough and isinstance(returned, dict):
+        return {**returned, **state}
+    return state
 
 
 def route(graph: CompiledGraph, node: CNode, branch: CBranch, result: Any) -> list[tuple[str, Any]]:

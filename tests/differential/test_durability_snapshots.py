@@ -1,0 +1,193 @@
+"""Snapshots of steps with several kinds of tasks: ``Send`` tasks, edge-triggered tasks,
+subgraph nodes paused in ``interrupt()``; swiftgraph vs LangGraph.
+
+Orders LangGraph keeps (and these tests pin):
+- a snapshot (``get_state``/``get_state_history``) lists ``Send`` tasks first, by index,
+  then edge-triggered tasks in the order their nodes were added;
+- a running step (task events, the ``checkpoints`` stream's ``next``/``tasks``) lists
+  ``Send`` tasks first, then edge-triggered tasks by node name;
+- writes are applied edge-triggered tasks by name, then Sends by index (the final log).
+
+A subgraph node's ``PregelTask.state`` is the config of the namespace the subgraph
+checkpoints under, or with ``get_state(subgraphs=True)`` the subgraph's own snapshot;
+a subgraph's checkpoints name their enclosing checkpoints (``metadata["parents"]``,
+``config["configurable"]["checkpoint_map"]``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import divergence, run_both
+from durability_kit import S, Tx, asking, compare, logger, saver, thread
+
+
+def fan_out(E, **compile_kw):
+    """start -> (zeta, alpha, mid: added in that order) + 2 x Send(w)."""
+    g = E.StateGraph(S)
+    for n in ("zeta", "alpha", "mid"):
+        g.add_node(n, logger(n))
+    g.add_node("w", lambda arg: {"log": [f"w{arg['n']}"]})
+    g.add_node("start", logger("start"))
+    g.add_edge(E.START, "start")
+    for n in ("zeta", "alpha", "mid"):
+        g.add_edge("start", n)
+    g.add_conditional_edges("start", lambda s: [E.Send("w", {"n": 1}), E.Send("w", {"n": 2})], ["w"])
+    return g.compile(checkpointer=saver(E), **compile_kw)
+
+
+def starts(tx: Tx, chunks) -> list:
+    """The task-start events of a ``tasks`` stream (results come in completion order)."""
+    return [tx(c) for c in chunks if "input" in c]
+
+
+def test_snapshot_lists_send_tasks_first():
+    def scenario(E):
+        tx = Tx()
+        app, cfg = fan_out(E, interrupt_before=["mid"]), thread("fo")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out.append(tx(list(app.get_state_history(cfg))))
+        out.append(starts(tx, app.stream(None, cfg, stream_mode="tasks")))
+        out += [tx.state(app, cfg), tx(list(app.get_state_history(cfg, limit=2)))]
+        return out
+
+    compare(scenario)
+
+
+@pytest.mark.parametrize("mode", ["tasks", "checkpoints", "debug"])
+def test_running_step_lists_send_tasks_first_then_by_name(mode):
+    def scenario(E):
+        tx = Tx()
+        app, cfg = fan_out(E), thread("run")
+        chunks = list(app.stream({"log": []}, cfg, stream_mode=mode))
+        if mode == "tasks":
+            return starts(tx, chunks)
+        if mode == "debug":  # task results come in completion order
+            chunks = [c for c in chunks if c["type"] != "task_result"]
+        return tx(chunks)
+
+    compare(scenario)
+
+
+def subgraph_app(E, nested: bool = False, **compile_kw):
+    """first -> (child: a subgraph whose 'ask' interrupts, other) + Send(w).
+    ``nested``: child is pre -> grand, grand the subgraph asking."""
+    inner = E.StateGraph(S)
+    inner.add_node("ask", asking(E, "ask", "q?"))
+    inner.add_node("after", logger("after"))
+    inner.add_edge(E.START, "ask")
+    inner.add_edge("ask", "after")
+    child = inner.compile()
+    if nested:
+        mid = E.StateGraph(S)
+        mid.add_node("pre", logger("pre"))
+        mid.add_node("grand", child)
+        mid.add_edge(E.START, "pre")
+        mid.add_edge("pre", "grand")
+        child = mid.compile()
+    g = E.StateGraph(S)
+    g.add_node("first", logger("first"))
+    g.add_node("child", child)
+    g.add_node("other", logger("other"))
+    g.add_node("w", lambda arg: {"log": ["w"]})
+    g.add_edge(E.START, "first")
+    g.add_edge("first", "child")
+    g.add_edge("first", "other")
+    g.add_conditional_edges("first", lambda s: [E.Send("w", {})], ["w"])
+    return g.compile(checkpointer=saver(E), **compile_kw)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["child", "grandchild"])
+def test_subgraph_task_state_in_snapshots(nested):
+    def scenario(E):
+        tx = Tx()
+        app, cfg = subgraph_app(E, nested), thread("sub")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        snap = app.get_state(cfg)
+        out += [tx(snap), tx(app.get_state(cfg, subgraphs=True))]
+        child = next(t for t in snap.tasks if t.name == "child")
+        out += [tx.state(app, child.state), tx(list(app.get_state_history(child.state)))]
+        out.append(tx(list(app.get_state_history(cfg))))
+        out += [tx.attempt(app.invoke, E.Command(resume="yes"), cfg),
+                tx(app.get_state(cfg, subgraphs=True)), tx.history(app, cfg)]
+        return out
+
+    compare(scenario)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["child", "grandchild"])
+def test_subgraph_checkpoints_stream(nested):
+    """The ``checkpoints`` stream of a run that pauses in a subgraph and is resumed:
+    subgraph configs carry ``checkpoint_map``, subgraph tasks their namespace."""
+
+    def scenario(E):
+        tx = Tx()
+        app, cfg = subgraph_app(E, nested), thread("cs")
+        kw = {"stream_mode": "checkpoints", "subgraphs": True}
+        # parallel tasks' subgraph checkpoints interleave: compare each namespace's in order
+        def by_ns(chunks):
+            out: dict = {}
+            for ns, payload in chunks:
+                out.setdefault(len(ns), []).append(tx(payload))
+            return sorted(out.items())
+
+        return [by_ns(app.stream({"log": []}, cfg, **kw)),
+                by_ns(app.stream(E.Command(resume="ok"), cfg, **kw))]
+
+    compare(scenario)
+
+
+@divergence
+def test_subgraph_not_started_snapshot_config():
+    """Stopped before the subgraph node (a breakpoint), ``get_state(subgraphs=True)``
+    shows an empty snapshot for it. Deliberate: LangGraph's empty snapshot's config also
+    carries its internal ``__pregel_checkpointer`` entry (the saver object); swiftgraph's
+    holds just the thread and namespace, the config ``subgraphs=False`` shows."""
+
+    def build(E):
+        tx = Tx()
+        app, cfg = subgraph_app(E, interrupt_before=["child"]), thread("ns")
+        app.invoke({"log": []}, cfg)
+        snap = app.get_state(cfg, subgraphs=True)
+        plain = app.get_state(cfg)
+        child = next(t for t in snap.tasks if t.name == "child")
+        config = next(t for t in plain.tasks if t.name == "child").state
+        return tx(child.state), tx(config), sorted(child.state.config["configurable"])
+
+    lg, sg = run_both(build, None, "build")
+    assert lg.error is None and sg.error is None
+    assert lg.value[2] == ["__pregel_checkpointer", "checkpoint_ns", "thread_id"]
+    assert sg.value[2] == ["checkpoint_ns", "thread_id"]
+    assert sg.value[0][1]["config"] == sg.value[1]  # the same config subgraphs=False shows
+    sg_rest = {k: v for k, v in sg.value[0][1].items() if k != "config"}
+    lg_rest = {k: v for k, v in lg.value[0][1].items() if k != "config"}
+    assert sg_rest == lg_rest
+
+
+@pytest.mark.parametrize("mode", ["values", "updates", "tasks", "debug", "tasks+updates"])
+@pytest.mark.parametrize("nested", [False, True], ids=["child", "grandchild"])
+def test_resumed_subgraph_step_streams(mode, nested):
+    """Resuming a step whose siblings finished: LangGraph shows every task of the step
+    started (in step order), then the finished ones' cached updates, then the rest."""
+
+    def scenario(E):
+        tx = Tx()
+        app, cfg = subgraph_app(E, nested), thread("rs")
+        modes = mode.split("+")
+        kw = {"stream_mode": modes, "subgraphs": True}
+
+        def by_ns(chunks, exact=True):
+            out: dict = {}
+            for ns, m, payload in chunks:
+                if m == "debug" and payload["type"] == "task_result":
+                    continue  # results come in completion order
+                if m == "tasks" and "input" not in payload:
+                    continue
+                out.setdefault(len(ns), []).append((m, tx(payload)))
+            if not exact:  # the first run's parallel tasks finish in any order
+                return sorted((k, sorted(map(repr, v))) for k, v in out.items())
+            return sorted(out.items())
+
+        return [by_ns(app.stream({"log": []}, cfg, **kw), exact=False),
+                by_ns(app.stream(E.Command(resume="ok"), cfg, **kw))]
+
+    compare(scenario)
