@@ -409,6 +409,16 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             else:
                 loop.call_soon_threadsafe(wake)
 
+        drained: list[asyncio.Future[None] | None] = [None]
+
+        async def pace() -> None:
+            """Until the consumer has taken every chunk streamed so far (subgraph runs
+            of one step wait together, on one future)."""
+            if buf:
+                if drained[0] is None:
+                    drained[0] = loop.create_future()
+                await asyncio.shield(drained[0])
+
         if output_keys is None:
             out_keys = self.graph.state_keys
         elif isinstance(output_keys, str):
@@ -419,6 +429,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             config, context, modes=modes, sink=sink, subgraphs=subgraphs, sync=sync, out_keys=out_keys,
             options=options,
         )
+        run.pace = pace
         driver = loop.create_task(run.execute(input))
         driver.add_done_callback(lambda _: wake())
         v2 = version == "v2"
@@ -437,6 +448,11 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                         yield (ns, chunk) if single else (ns, mode, chunk)
                     else:
                         yield chunk if single else (mode, chunk)
+                # the consumer took every chunk and asks for more: the run may go on
+                if drained[0] is not None:
+                    if not drained[0].done():
+                        drained[0].set_result(None)
+                    drained[0] = None
                 if driver.done():
                     if not buf:
                         driver.result()

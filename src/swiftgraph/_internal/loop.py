@@ -16,7 +16,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -76,6 +76,7 @@ class Run:
         "out_keys",
         "output_touched",
         "owner",
+        "pace",
         "pending_resume",
         "previous",
         "recursion_limit",
@@ -170,6 +171,8 @@ class Run:
         self.step = 0
         self.output_touched = False
         self.writer = self._custom_writer if "custom" in modes and sink is not None else _no_op
+        # streaming: waits until the consumer has taken what was streamed (see run_step)
+        self.pace: Callable[[], Awaitable[None]] | None = None
 
     # --- streaming -------------------------------------------------------------------
 
@@ -457,6 +460,11 @@ class Run:
                 task.run = self
                 if not task.node.hidden:
                     self._emit_task_start(task)
+        if self.pace is not None:
+            # a stream is lazy, as LangGraph's: a step's bodies run once the consumer has
+            # taken every chunk before them, so side effects follow those chunks and a
+            # consumer that stops early stops the run
+            await self.pace()
         run_one: Callable[[Task, bool], Any] = self.run_task
         if self.cache is not None:  # after the starts: LangGraph shows hits started
             tasks, run_one = await _caching.serve_step(self, tasks)
@@ -777,6 +785,8 @@ class Run:
             runtime=self.runtime,
             timeline=self.timeline,
         )
+        if self.subgraphs:
+            run.pace = self.pace
         sub_input = task.input
         if self.cp is not None:
             # a checkpointed parent checkpoints its subgraphs too, under their own
