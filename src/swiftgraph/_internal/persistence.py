@@ -22,6 +22,7 @@ uses pickle, and loading never imports or runs code.
 from __future__ import annotations
 
 import asyncio
+import json
 import operator
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, WriteBatc
 
 from .constants import MISSING, PUSH
 from .errors import CheckpointError
-from .serde import SerializationError, register
+from .serde import MARK, SerializationError, register
 from .types import Interrupt, Overwrite, Send
 
 if TYPE_CHECKING:
@@ -45,8 +46,11 @@ register(Overwrite, name="swiftgraph:Overwrite")
 
 MAX_CHAIN = 4096
 """Most deltas between two snapshots (a backstop; the byte rule normally decides)."""
-PAGE = 256
 CACHE_SIZE = 128
+SNAPSHOT = 1 << 62
+"""A snapshot's span on the rebuild path: no delta ever absorbs it."""
+FANOUT = 4
+"""Compaction: every FANOUT-th delta of a span absorbs the FANOUT - 1 before it."""
 
 INTERRUPT = "__interrupt__"
 ERROR = "__error__"
@@ -73,6 +77,77 @@ class Restored:
     writes: list[PendingWrite] = field(default_factory=list)
     ran: list[str] | None = None  # the nodes whose writes made this checkpoint
     origin: Restored | None = None  # the cached object this copy came from
+    links: list[Link] = field(default_factory=list)  # its rebuild path, for the next record
+
+
+class Link:
+    """One record on the path a checkpoint is rebuilt from (``Checkpointing.links``:
+    the snapshot first, then deltas, each applying to the one before it)."""
+
+    __slots__ = ("checkpoint_id", "span", "cost", "_parts", "raw")
+
+    def __init__(
+        self, checkpoint_id: str, span: int, cost: int, parts: Parts | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        self.checkpoint_id = checkpoint_id
+        self.span = span  # the steps it covers (SNAPSHOT for the snapshot)
+        self.cost = cost  # bytes of the deltas on the path up to and with it
+        self._parts = parts
+        self.raw = raw  # a loaded record's payload: its parts are made on demand
+
+    def parts(self, serde: Any) -> Parts:
+        """Its changes, serialized per channel (see :data:`Parts`). For a loaded record
+        they are decoded afresh from its bytes, not taken from the rebuilt state (which
+        the run's nodes may since have mutated)."""
+        if self._parts is None:
+            p = serde.loads(self.raw)
+            self._parts = _parts(serde, p.get("state") or {}, p.get("delta") or {}, None)
+            self.raw = None
+        return self._parts
+
+
+Parts = tuple[dict[str, bytes], dict[str, list[bytes]]]
+"""A delta's changes as JSON fragments: plain key -> its value; reducer key -> its updates
+(each fragment the items of a JSON array, so joining them with commas concatenates)."""
+
+
+def _parts(serde: Any, state: dict[str, Any], delta: dict[str, list[Any]], where: str | None) -> Parts:
+    dumps = serde.dumps
+    return (
+        {chan: dumps(value, where=where) for chan, value in state.items()},
+        {chan: [dumps(vals, where=where)[1:-1]] for chan, vals in delta.items()},
+    )
+
+
+def _merge(parts: list[Parts]) -> Parts:
+    """Changes of consecutive deltas (oldest first) as one delta: a plain key's last value
+    (dropping the updates before it), every update of a reducer key in order."""
+    state: dict[str, bytes] = {}
+    delta: dict[str, list[bytes]] = {}
+    for st, de in parts:
+        for chan, value in st.items():
+            state[chan] = value
+            delta.pop(chan, None)
+        for chan, frags in de.items():
+            delta[chan] = [*delta.get(chan, ()), *frags]
+    return state, delta
+
+
+def _encode(parts: Parts) -> bytes:
+    """``"state":{..},"delta":{..}``: the members of a payload, as the serializer writes them."""
+    st, de = parts
+    key = _json_key
+    return (
+        b'"state":{' + b",".join(key(c) + b":" + v for c, v in st.items())
+        + b'},"delta":{'
+        + b",".join(key(c) + b":[" + b",".join(f for f in fs if f) + b"]" for c, fs in de.items())
+        + b"}"
+    )
+
+
+def _json_key(chan: str) -> bytes:
+    return json.dumps(chan).encode()
 
 
 def now_iso() -> str:
@@ -137,6 +212,8 @@ class Checkpointing:
         self.writer: asyncio.Task[None] | None = None  # the "async" write-behind
         self.restored_id: str | None = None  # the persisted checkpoint this run started from
         self.exit_rows: dict[str, list[PendingWrite]] = {}  # durability="exit": held to the end
+        self.links: list[Link] = []  # the rebuild path of ``current``: snapshot first
+        self._pending: tuple[int, int, Parts | None] = (0, 1, None)
         self.user_meta: dict[str, Any] | None = None
 
     # --- loading ---------------------------------------------------------------------
@@ -177,8 +254,10 @@ class Checkpointing:
             payload["ran"] = ran
         if tl:
             payload["tl"] = tl  # the step's task timings: reports rebuild runs exactly
+        base_id = None
         if snapshot:
             payload["state"] = full
+            data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
         else:
             state: dict[str, Any] = {}
             delta: dict[str, list[Any]] = {}
@@ -188,14 +267,7 @@ class Checkpointing:
                         delta[chan] = vals
                     else:
                         state[chan] = channels[chan].checkpoint()
-            payload["state"] = state
-            payload["delta"] = delta
-        data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
-        if snapshot:
-            self.chain, self.delta_bytes, self.snap_bytes = 0, 0, len(data)
-        else:
-            self.chain += 1
-            self.delta_bytes += len(data)
+            data, base_id = self._delta_data(payload, state, delta)
         meta: dict[str, Any] = {"source": source, "step": step, "parents": {}}
         if metadata:
             meta.update(_json_safe(metadata))
@@ -213,7 +285,9 @@ class Checkpointing:
             metadata=meta,
             data=data,
             snapshot=snapshot,
+            base_id=base_id,
         )
+        self._link(record)
         self.current = record
         # cached when the run ends: the next load of it in this process needs no replay
         self.last = Restored(
@@ -226,8 +300,56 @@ class Checkpointing:
             delta_bytes=self.delta_bytes,
             snap_bytes=self.snap_bytes,
             ran=ran,
+            links=self.links,
         )
         return record
+
+    # --- compacted deltas (see the module docstring) ----------------------------------
+
+    def _delta_data(
+        self, payload: dict[str, Any], state: dict[str, Any], delta: dict[str, list[Any]]
+    ) -> tuple[bytes, str | None]:
+        """A delta's bytes, and the checkpoint it applies to when not its parent.
+
+        The step's changes are serialized once per channel and kept on :attr:`links`;
+        a delta that absorbs the links on top (see :data:`FANOUT`) merges their
+        fragments with its own, and applies to the link below them."""
+        where = f"the checkpoint of thread {self.thread_id!r}"
+        links = self.links
+        if not links or MARK in state or MARK in delta:  # (no hand-made object with that key)
+            payload["state"], payload["delta"] = state, delta
+            self._pending = (len(links), 1, None)
+            return self.serde.dumps(payload, where=where), None
+        own = _parts(self.serde, state, delta, where)
+        keep, span = len(links), 1
+        while True:  # a FANOUT-ary counter: FANOUT - 1 links of one span on top, merged
+            low = keep
+            while low > 1 and keep - low < FANOUT - 1 and links[low - 1].span == span:
+                low -= 1
+            if keep - low < FANOUT - 1:
+                break
+            keep, span = low, span * FANOUT
+        merged = _merge([*(link.parts(self.serde) for link in links[keep:]), own]) if span > 1 else own
+        head = self.serde.dumps(payload, where=where)
+        data = head[:-1] + b"," + _encode(merged) + (b',"n":%d}' % span if span > 1 else b"}")
+        self._pending = (keep, span, merged)
+        return data, links[keep - 1].checkpoint_id if span > 1 else None
+
+    def _link(self, record: CheckpointRecord) -> None:
+        """Put ``record`` on top of the rebuild path; keep the snapshot rule's counters."""
+        if record.snapshot:
+            self.chain, self.delta_bytes, self.snap_bytes = 0, 0, len(record.data)
+            self.links = [Link(record.checkpoint_id, SNAPSHOT, 0)]
+            return
+        keep, span, parts = self._pending
+        below = self.links[keep - 1].cost if keep else self.delta_bytes
+        link = Link(
+            record.checkpoint_id, span, below + len(record.data), parts,
+            None if parts is not None else record.data,
+        )
+        self.links = [*self.links[:keep], link]
+        self.chain += 1
+        self.delta_bytes = link.cost
 
     async def save(self, record: CheckpointRecord) -> None:
         """Store a checkpoint per the durability mode (see the class docstring)."""
@@ -343,6 +465,7 @@ class Checkpointing:
                 last.record = record
                 last.chain = last.delta_bytes = 0
                 last.snap_bytes = len(record.data)
+                last.links = [Link(record.checkpoint_id, SNAPSHOT, 0)]
             self.queue.append(record)
         if self.durability == "exit":
             keep = {r.checkpoint_id for r in records[-1:]} | {self.restored_id}
@@ -420,6 +543,7 @@ async def load(
         snap_bytes=restored.snap_bytes,
         ran=restored.ran,
         origin=restored,
+        links=restored.links,
     )
     if with_writes:
         restored.writes = await saver.aget_writes(thread_id, ns, record.checkpoint_id)
@@ -456,43 +580,91 @@ def _decode_all(saver: Any, records: list[CheckpointRecord]) -> list[dict[str, A
     return [_decode(saver, r) for r in records]
 
 
-async def _rebuild(saver: Any, record: CheckpointRecord) -> Restored:
-    """Walk back to the nearest snapshot; keep the deltas after it to replay."""
-    chain: list[CheckpointRecord] = []
-    window: dict[str, CheckpointRecord] = {}
+async def _path(saver: Any, record: CheckpointRecord, lost: dict[str, str]) -> list[CheckpointRecord]:
+    """``record`` and the records it applies to, down to a snapshot (newest first),
+    read with the saver's ``aget_chain``: usually one query for the whole path.
+    ``lost``: bases found from the payloads that the saver's ``base_id`` didn't give."""
+    tid, ns = record.thread_id, record.checkpoint_ns
+    fetched = {r.checkpoint_id: r for r in await saver.aget_chain(tid, ns, record.checkpoint_id)}
+    path: list[CheckpointRecord] = []
     rec = record
     while not rec.snapshot:
-        chain.append(rec)
-        parent = None
-        if rec.parent_id is not None:
-            parent = window.get(rec.parent_id)
-            if parent is None:  # read the records before this one a page at a time
-                page = await saver.alist(
-                    rec.thread_id, rec.checkpoint_ns, before=rec.checkpoint_id, limit=PAGE
-                )
-                window.update((r.checkpoint_id, r) for r in page)
-                parent = window.get(rec.parent_id) or await saver.aget(
-                    rec.thread_id, rec.checkpoint_ns, rec.parent_id
-                )
-        if parent is None:
+        path.append(rec)
+        if len(path) > len(fetched) + MAX_CHAIN:
             raise CheckpointError(
-                f"Checkpoint {rec.checkpoint_id!r} of thread {rec.thread_id!r} refers to a "
-                f"missing parent {rec.parent_id!r}; the thread's history is incomplete."
+                f"Checkpoint {record.checkpoint_id!r} of thread {tid!r}: its deltas form a "
+                "cycle; the thread's history is corrupted."
             )
+        nxt = lost.get(rec.checkpoint_id) or rec.base_id or rec.parent_id
+        found = fetched.get(nxt) if nxt is not None else None
+        if found is None and nxt is not None:  # the saver's chain went another way
+            fetched.update((r.checkpoint_id, r) for r in await saver.aget_chain(tid, ns, nxt))
+            found = fetched.get(nxt)
+        if found is None:
+            raise CheckpointError(
+                f"Checkpoint {rec.checkpoint_id!r} of thread {tid!r} refers to a "
+                f"missing parent {nxt!r}; the thread's history is incomplete."
+            )
+        rec = found
+    path.append(rec)
+    return path
+
+
+async def _ancestor(saver: Any, rec: CheckpointRecord, n: int) -> str | None:
+    """The id of ``rec``'s ``n``-th ancestor by ``parent_id`` (slow: one read per step)."""
+    for _ in range(n):
+        if rec.parent_id is None:
+            return None
+        parent = await saver.aget(rec.thread_id, rec.checkpoint_ns, rec.parent_id)
+        if parent is None:
+            return None
         rec = parent
-    base, *deltas = _decode_all(saver, [rec, *reversed(chain)])
-    target = deltas[-1] if deltas else base
-    state = dict(base.get("state") or {})
+    return rec.checkpoint_id
+
+
+async def _rebuild(saver: Any, record: CheckpointRecord) -> Restored:
+    """Read the rebuild path of ``record``; keep its deltas, one per step, to replay."""
+    lost: dict[str, str] = {}
+    while True:
+        path = await _path(saver, record, lost)
+        snap, *deltas = _decode_all(saver, path[::-1])
+        # a record covering several steps whose base_id the saver didn't keep (one written
+        # against the older contract): its base is the ancestor as many steps back
+        missing = [
+            (r, p["n"])
+            for r, p in zip(path[-2::-1], deltas)
+            if p.get("n", 1) > 1 and r.base_id is None and r.checkpoint_id not in lost
+        ]
+        if not missing:
+            break
+        for r, n in missing:
+            base = await _ancestor(saver, r, n)
+            if base is None:
+                raise CheckpointError(
+                    f"Checkpoint {r.checkpoint_id!r} of thread {r.thread_id!r} applies to a "
+                    "checkpoint that is missing; the thread's history is incomplete."
+                )
+            lost[r.checkpoint_id] = base
+    target = deltas[-1] if deltas else snap
+    links = [Link(path[-1].checkpoint_id, SNAPSHOT, 0)]
+    cost = steps = 0
+    for r, p in zip(path[-2::-1], deltas):
+        span = p.get("n", 1)
+        steps += span
+        cost += len(r.data)
+        links.append(Link(r.checkpoint_id, span, cost, raw=r.data))
+    state = dict(snap.get("state") or {})
     return Restored(
         record=record,
         state={"__deltas__": (state, deltas)} if deltas else state,
         triggers=dict(target.get("trig") or {}),
         sends=decode_sends(target.get("sends")),
         start=target.get("start", MISSING),
-        chain=len(deltas),
-        delta_bytes=sum(len(r.data) for r in chain),
-        snap_bytes=len(rec.data),
+        chain=steps,
+        delta_bytes=cost,
+        snap_bytes=len(path[-1].data),
         ran=target.get("ran"),
+        links=links,
     )
 
 
@@ -584,6 +756,7 @@ def restore_into(run: Run, restored: Restored) -> None:
     cp.current = record
     cp.restored_id = record.checkpoint_id
     cp.chain, cp.delta_bytes, cp.snap_bytes = restored.chain, restored.delta_bytes, restored.snap_bytes
+    cp.links = restored.links
     saved = decode_writes(cp.serde, restored.writes)
     resumes: dict[str, list[Any]] = {}
     for writes in saved.values():
