@@ -102,21 +102,27 @@ class Link:
         the run's nodes may since have mutated)."""
         if self._parts is None:
             p = serde.loads(self.raw)
-            self._parts = _parts(serde, p.get("state") or {}, p.get("delta") or {}, None)
+            delta = p.get("delta") or {}
+            if "n" not in p:  # one step's updates per key; a compacted delta has a list of them
+                delta = {chan: [vals] for chan, vals in delta.items()}
+            self._parts = _parts(serde, p.get("state") or {}, delta, None)
             self.raw = None
         return self._parts
 
 
 Parts = tuple[dict[str, bytes], dict[str, list[bytes]]]
-"""A delta's changes as JSON fragments: plain key -> its value; reducer key -> its updates
-(each fragment the items of a JSON array, so joining them with commas concatenates)."""
+"""A delta's changes as JSON fragments: plain key -> its value; reducer key -> the updates
+it received, one JSON array per step (a step's updates are applied as one batch: an
+``Overwrite`` drops the updates after it in its step only)."""
 
 
-def _parts(serde: Any, state: dict[str, Any], delta: dict[str, list[Any]], where: str | None) -> Parts:
+def _parts(
+    serde: Any, state: dict[str, Any], batches: dict[str, list[list[Any]]], where: str | None
+) -> Parts:
     dumps = serde.dumps
     return (
         {chan: dumps(value, where=where) for chan, value in state.items()},
-        {chan: [dumps(vals, where=where)[1:-1]] for chan, vals in delta.items()},
+        {chan: [dumps(vals, where=where) for vals in steps] for chan, steps in batches.items()},
     )
 
 
@@ -134,15 +140,19 @@ def _merge(parts: list[Parts]) -> Parts:
     return state, delta
 
 
-def _encode(parts: Parts) -> bytes:
-    """``"state":{..},"delta":{..}``: the members of a payload, as the serializer writes them."""
+def _encode(parts: Parts, span: int) -> bytes:
+    """``"state":{..},"delta":{..}``: the members of a payload, as the serializer writes
+    them. A delta covering one step has its updates per key (as it always had); one
+    covering ``span > 1`` steps, a list of them per key, one per step."""
     st, de = parts
     key = _json_key
+    if span > 1:
+        updates = [key(c) + b":[" + b",".join(fs) + b"]" for c, fs in de.items()]
+    else:
+        updates = [key(c) + b":" + fs[0] for c, fs in de.items()]
     return (
         b'"state":{' + b",".join(key(c) + b":" + v for c, v in st.items())
-        + b'},"delta":{'
-        + b",".join(key(c) + b":[" + b",".join(f for f in fs if f) + b"]" for c, fs in de.items())
-        + b"}"
+        + b'},"delta":{' + b",".join(updates) + b"}"
     )
 
 
@@ -320,7 +330,7 @@ class Checkpointing:
             payload["state"], payload["delta"] = state, delta
             self._pending = (len(links), 1, None)
             return self.serde.dumps(payload, where=where), None
-        own = _parts(self.serde, state, delta, where)
+        own = _parts(self.serde, state, {chan: [vals] for chan, vals in delta.items()}, where)
         keep, span = len(links), 1
         while True:  # a FANOUT-ary counter: FANOUT - 1 links of one span on top, merged
             low = keep
@@ -331,7 +341,7 @@ class Checkpointing:
             keep, span = low, span * FANOUT
         merged = _merge([*(link.parts(self.serde) for link in links[keep:]), own]) if span > 1 else own
         head = self.serde.dumps(payload, where=where)
-        data = head[:-1] + b"," + _encode(merged) + (b',"n":%d}' % span if span > 1 else b"}")
+        data = head[:-1] + b"," + _encode(merged, span) + (b',"n":%d}' % span if span > 1 else b"}")
         self._pending = (keep, span, merged)
         return data, links[keep - 1].checkpoint_id if span > 1 else None
 
@@ -682,30 +692,49 @@ def materialize(graph: CompiledGraph, restored: Restored) -> dict[str, Any]:
         for chan, value in (p.get("state") or {}).items():
             appended.pop(chan, None)
             values[chan] = value
+        merged = "n" in p  # a compacted delta: per key, a list of steps' updates
         for chan, vals in (p.get("delta") or {}).items():
             proto = graph.channels.get(chan)
             if proto is None:
                 continue
-            acc = appended.get(chan)
-            if acc is None and getattr(proto, "operator", None) is operator.add and isinstance(values.get(chan, []), list):
-                acc = appended[chan] = list(values.get(chan, []))
-            if acc is not None and all(isinstance(v, list) for v in vals):
-                for v in vals:
-                    acc.extend(v)
-                continue
-            if acc is not None:  # an Overwrite or a non-list: fall back to the reducer
-                values[chan] = acc
-                del appended[chan]
-            ch = proto.new()
-            if chan in values:
-                ch.restore(values[chan])
-            ch.update(vals)
-            values[chan] = ch.checkpoint()
+            for vals in vals if merged else (vals,):
+                _replay(proto, chan, vals, values, appended)
     values.update(appended)
     restored.state = values
     if restored.origin is not None:
         restored.origin.state = values  # the cached copy needn't replay again
     return values
+
+
+def _replay(
+    proto: Any, chan: str, vals: list[Any], values: dict[str, Any], appended: dict[str, list[Any]]
+) -> None:
+    """Apply one step's updates of a reducer key (see :func:`materialize`)."""
+    acc = appended.get(chan)
+    if (
+        acc is None
+        and getattr(proto, "operator", None) is operator.add
+        and isinstance(values.get(chan, []), list)
+    ):
+        acc = appended[chan] = list(values.get(chan, []))
+    if acc is not None:
+        done = 0
+        for v in vals:
+            if not isinstance(v, list):
+                break
+            acc.extend(v)
+            done += 1
+        else:
+            return
+        # an Overwrite or a non-list: the reducer takes it from there
+        vals = vals[done:]
+        values[chan] = acc
+        del appended[chan]
+    ch = proto.new()
+    if chan in values:
+        ch.restore(values[chan])
+    ch.update(vals)
+    values[chan] = ch.checkpoint()
 
 
 def decode_writes(serde: Any, writes: list[PendingWrite]) -> dict[str, list[tuple[str, Any]]]:

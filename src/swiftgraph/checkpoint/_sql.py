@@ -80,7 +80,8 @@ def chain_sql(table: str, ph: str, latest: bool, id_type: str = "") -> str:
     thread_id, checkpoint_ns[, checkpoint_id], thread_id, checkpoint_ns, thread_id,
     checkpoint_ns. ``id_type`` casts the given id to the id column's type (PostgreSQL
     wants one type and collation for the recursive column). Only ids travel through the recursion (carrying the payloads would
-    copy them at every level); the rows are read once at the end, nearest first.
+    copy them at every level); the rows are read once at the end, each with its depth
+    (see :func:`chain_records`).
     ``depth`` is capped so a corrupted cycle of pointers can't loop forever."""
     key = f"thread_id = {ph} AND checkpoint_ns = {ph}"
     start = (
@@ -96,9 +97,15 @@ def chain_sql(table: str, ph: str, latest: bool, id_type: str = "") -> str:
         " AND c.checkpoint_id = chain.id"
         " WHERE NOT c.snapshot AND coalesce(c.base_id, c.parent_id) IS NOT NULL"
         f" AND chain.depth < {MAX_CHAIN_DEPTH})"
-        f" SELECT {cols} FROM chain JOIN {table} c ON c.thread_id = {ph}"
-        f" AND c.checkpoint_ns = {ph} AND c.checkpoint_id = chain.id ORDER BY chain.depth"
+        f" SELECT {cols}, chain.depth FROM chain JOIN {table} c ON c.thread_id = {ph}"
+        f" AND c.checkpoint_ns = {ph} AND c.checkpoint_id = chain.id"
     )
+
+
+def chain_records(rows: Sequence[Sequence[Any]]) -> list[CheckpointRecord]:
+    """The rows of :func:`chain_sql` as records, nearest first. Sorted here, not with
+    ``ORDER BY``: SQLite would copy the payloads into a temporary b-tree to sort them."""
+    return to_records([row[:-1] for row in sorted(rows, key=lambda row: row[-1])])
 
 
 def chain_params(thread_id: str, checkpoint_ns: str, checkpoint_id: str | None) -> list[Any]:

@@ -201,7 +201,7 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     ) -> list[CheckpointRecord]:
         sql = CHAIN_LATEST_SQL if checkpoint_id is None else CHAIN_SQL
         params = _sql.chain_params(thread_id, checkpoint_ns, checkpoint_id)
-        return _sql.to_records(await self._fetchall(sql, params))
+        return _sql.chain_records(await self._fetchall(sql, params))
 
     async def aget_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str

@@ -349,7 +349,7 @@ class SqliteSaver(InlineAsyncMixin, BaseCheckpointSaver):
         """One recursive query (see :func:`swiftgraph.checkpoint._sql.chain_sql`)."""
         sql = _CHAIN_LATEST if checkpoint_id is None else _CHAIN
         rows = self._fetchall(sql, _sql.chain_params(thread_id, checkpoint_ns, checkpoint_id))
-        return _sql.to_records(rows)
+        return _sql.chain_records(rows)
 
     def get_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str
