@@ -529,7 +529,13 @@ async def load(
     graph: CompiledGraph | None = None,
 ) -> Restored | None:
     """Rebuild a checkpoint (the latest when ``checkpoint_id`` is None)."""
-    record = await saver.aget(thread_id, ns, checkpoint_id)
+    cache = _cache(saver)
+    path: list[CheckpointRecord] | None = None
+    if any(k[0] == thread_id and k[1] == ns for k in cache):
+        record = await saver.aget(thread_id, ns, checkpoint_id)  # maybe cached: no more yet
+    else:  # nothing of the thread is cached: its rebuild path in the same query
+        path = await saver.aget_chain(thread_id, ns, checkpoint_id)
+        record = path[0] if path else None
     if record is None:
         if checkpoint_id is not None:
             raise CheckpointError(
@@ -538,9 +544,9 @@ async def load(
             )
         return None
     key = (thread_id, ns, record.checkpoint_id)
-    restored = _cache(saver).get(key)
+    restored = cache.get(key)
     if restored is None:
-        restored = await _rebuild(saver, record)
+        restored = await _rebuild(saver, record, path)
         _remember(saver, key, restored)
     restored = Restored(
         record=restored.record,
@@ -579,7 +585,7 @@ def _decode(saver: Any, record: CheckpointRecord) -> dict[str, Any]:
 def _decode_all(saver: Any, records: list[CheckpointRecord]) -> list[dict[str, Any]]:
     """Decode a chain's payloads in one parse (one JSON array, not one call per record:
     a long chain costs the bytes, not the calls); a bad one is named by :func:`_decode`."""
-    if len(records) > 1:
+    if len(records) > 16:  # (a short path: one call each spares copying the bytes twice)
         try:
             payloads = saver.serde.loads(b"[" + b",".join(r.data for r in records) + b"]")
         except SerializationError:
@@ -590,12 +596,17 @@ def _decode_all(saver: Any, records: list[CheckpointRecord]) -> list[dict[str, A
     return [_decode(saver, r) for r in records]
 
 
-async def _path(saver: Any, record: CheckpointRecord, lost: dict[str, str]) -> list[CheckpointRecord]:
+async def _path(
+    saver: Any, record: CheckpointRecord, lost: dict[str, str], chain: list[CheckpointRecord] | None
+) -> list[CheckpointRecord]:
     """``record`` and the records it applies to, down to a snapshot (newest first),
-    read with the saver's ``aget_chain``: usually one query for the whole path.
-    ``lost``: bases found from the payloads that the saver's ``base_id`` didn't give."""
+    read with the saver's ``aget_chain`` (unless ``chain`` has them): usually one query
+    for the whole path. ``lost``: bases found from the payloads that the saver's
+    ``base_id`` didn't give."""
     tid, ns = record.thread_id, record.checkpoint_ns
-    fetched = {r.checkpoint_id: r for r in await saver.aget_chain(tid, ns, record.checkpoint_id)}
+    if chain is None:
+        chain = await saver.aget_chain(tid, ns, record.checkpoint_id)
+    fetched = {r.checkpoint_id: r for r in chain}
     path: list[CheckpointRecord] = []
     rec = record
     while not rec.snapshot:
@@ -632,11 +643,14 @@ async def _ancestor(saver: Any, rec: CheckpointRecord, n: int) -> str | None:
     return rec.checkpoint_id
 
 
-async def _rebuild(saver: Any, record: CheckpointRecord) -> Restored:
-    """Read the rebuild path of ``record``; keep its deltas, one per step, to replay."""
+async def _rebuild(
+    saver: Any, record: CheckpointRecord, chain: list[CheckpointRecord] | None = None
+) -> Restored:
+    """Read the rebuild path of ``record`` (``chain``: read already); keep its deltas to
+    replay (a compacted one covers several steps)."""
     lost: dict[str, str] = {}
     while True:
-        path = await _path(saver, record, lost)
+        path = await _path(saver, record, lost, chain)
         snap, *deltas = _decode_all(saver, path[::-1])
         # a record covering several steps whose base_id the saver didn't keep (one written
         # against the older contract): its base is the ancestor as many steps back

@@ -83,8 +83,10 @@ class InMemorySaver(InlineAsyncMixin, BaseCheckpointSaver):
     ) -> builtins.list[CheckpointRecord]:
         with self._lock:
             rows = self.storage.get((thread_id, checkpoint_ns)) or {}
-            if checkpoint_id is None:
+            if checkpoint_id is None and rows:
                 checkpoint_id = self._latest.get((thread_id, checkpoint_ns))
+                if checkpoint_id not in rows:
+                    checkpoint_id = max(rows)
             out: builtins.list[CheckpointRecord] = []
             rec = rows.get(checkpoint_id) if checkpoint_id is not None else None
             while rec is not None and len(out) <= len(rows):  # (a cycle can't loop forever)
