@@ -333,3 +333,42 @@ def test_a_saver_that_drops_base_id_still_loads_correctly():
     cold.storage, cold.writes, cold._latest = saver.storage, saver.writes, saver._latest
     history = [h.values for h in _mixed(cold).get_state_history(config)][::-1]
     assert history[1:] == streamed
+
+
+def test_sqlite_file_from_schema_v1_upgrades_and_its_threads_load(tmp_path, monkeypatch):
+    """A file written before base_id existed (schema v1, uncompacted deltas): opening it
+    adds the column, and its threads load, list and continue."""
+    import contextlib
+    import sqlite3
+
+    from swiftgraph._internal import persistence
+    from swiftgraph.checkpoint.sqlite import MIGRATIONS, SqliteSaver
+
+    mem = InMemorySaver()
+    config = {"configurable": {"thread_id": "t"}, "recursion_limit": 200}
+    monkeypatch.setattr(persistence, "FANOUT", 10**9)
+    old = list(_mixed(mem).stream({"n": 60}, config, stream_mode="values"))
+    monkeypatch.setattr(persistence, "FANOUT", 4)
+    path = str(tmp_path / "v1.sqlite")
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (1, 'then')")
+        cols = "thread_id, checkpoint_ns, checkpoint_id, parent_id, step, created_at, metadata, data, snapshot"
+        for r in mem.list("t"):
+            conn.execute(
+                f"INSERT INTO checkpoints ({cols}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.parent_id, r.step, r.created_at,
+                 persistence.json.dumps(r.metadata), r.data, r.snapshot),
+            )
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = _mixed(saver)
+        assert [h.values for h in graph.get_state_history(config)][::-1][1:] == old
+        graph.invoke({"n": 100}, config)
+        assert any(r.base_id for r in saver.list("t"))
+        version = saver.conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        assert version == len(MIGRATIONS) == 2
+    with SqliteSaver.from_conn_string(path) as saver:
+        values = _mixed(saver).get_state(config).values
+        assert values["total"] == 100 and values["items"] == [f"{i:04d}" for i in range(100)]

@@ -3,12 +3,33 @@
 A checkpoint records the state *between* supersteps. Most are deltas: the values
 plain keys took in the step and the raw updates reducer keys received (a list that
 grows by one item per step is stored one item per step). A full snapshot is taken at
-the start of a thread and whenever the deltas since the last snapshot outweigh it:
+the start of a thread and whenever the deltas a rebuild would read outweigh it:
 snapshots then never add up to more than the deltas, so total storage stays
 proportional to the work done (a fixed snapshot interval would make it quadratic on
-a growing list). Rebuilding a checkpoint replays the deltas since its snapshot, read
-in pages (one query per page, not one per checkpoint) and cached per process;
-``MAX_CHAIN`` only bounds pathological chains of tiny deltas on a huge state.
+a growing list). ``MAX_CHAIN`` only bounds pathological runs of tiny deltas.
+
+Compacted deltas keep the rebuild short. With snapshots sized by bytes, the steps
+since the last one grow with the state (hundreds on a long list), and replaying one
+delta per step made a cold ``get_state`` read and decode hundreds of records. So
+deltas form a :data:`FANOUT`-ary counter (:attr:`Checkpointing.links`, the rebuild
+path of the current checkpoint): every 4th delta of a given span merges the 3 before
+it into itself (span 1, 4, 16, 64, ...) and applies to the record below them, named
+by ``CheckpointRecord.base_id``; its payload says how many steps it covers (``"n"``)
+and keeps each step's updates of a reducer key as one batch (an ``Overwrite`` drops
+the updates after it in its own step only). A checkpoint is then rebuilt from its
+snapshot plus at most 3 records per level (about a dozen), fetched by the saver's
+``get_chain`` in one query (a recursive CTE in SQLite and PostgreSQL) and decoded one
+by one. Each step's changes are serialized once per channel and merged as bytes
+(a loaded record is re-serialized from its own bytes when first merged), and each is
+stored once per level it climbs, about ``log4(steps since the snapshot)`` times: on an
+appending run this costs about what the rarer snapshots save (the snapshot rule counts
+only the bytes a rebuild reads). Why this over the alternatives: a saver primitive
+alone (fetching exactly the parent chain, or fewer columns) still reads and decodes
+one record per step; hierarchical deltas bound both, and the saver only follows a
+pointer column, never a payload. Records without ``base_id``/``"n"`` (written before
+compaction) are plain deltas on their parent and load as they always did; a saver
+that doesn't keep ``base_id`` still loads correctly (slowly), the base being the
+``n``-th ancestor. Rebuilt checkpoints are cached per process.
 
 While a step runs, each finished task's writes are saved against the checkpoint the
 step started from ("pending writes"); a step cut short by a crash, an error or
