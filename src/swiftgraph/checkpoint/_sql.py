@@ -74,12 +74,12 @@ def placeholders(ph: str) -> str:
     return ", ".join([ph] * len(CHECKPOINT_COLUMNS.split(",")))
 
 
-def chain_sql(table: str, ph: str, latest: bool, id_type: str = "") -> str:
+def chain_sql(table: str, ph: str, latest: bool, id_expr: str = "{}") -> str:
     """One recursive query for ``get_chain``: from a checkpoint (``latest``: the thread's
     largest id) follow ``coalesce(base_id, parent_id)`` until a snapshot. Parameters:
     thread_id, checkpoint_ns[, checkpoint_id], thread_id, checkpoint_ns, thread_id,
-    checkpoint_ns. ``id_type`` casts the given id to the id column's type (PostgreSQL
-    wants one type and collation for the recursive column). Only ids travel through the recursion (carrying the payloads would
+    checkpoint_ns. ``id_expr`` wraps the given id's placeholder (PostgreSQL wants the
+    recursive column's type and collation from the start). Only ids travel through the recursion (carrying the payloads would
     copy them at every level); the rows are read once at the end, each with its depth
     (see :func:`chain_records`).
     ``depth`` is capped so a corrupted cycle of pointers can't loop forever."""
@@ -87,7 +87,7 @@ def chain_sql(table: str, ph: str, latest: bool, id_type: str = "") -> str:
     start = (
         f"SELECT (SELECT max(checkpoint_id) FROM {table} WHERE {key}), 0"
         if latest
-        else f"SELECT {f'CAST({ph} AS {id_type})' if id_type else ph}, 0"
+        else f"SELECT {id_expr.format(ph)}, 0"
     )
     cols = ", ".join(f"c.{c.strip()}" for c in CHECKPOINT_COLUMNS.split(","))
     return (

@@ -107,7 +107,7 @@ CURRENT_VERSION_SQL = "SELECT coalesce(max(v), 0) FROM swiftgraph_migrations"
 RECORD_VERSION_SQL = "INSERT INTO swiftgraph_migrations (v) VALUES (%s)"
 
 PUT_SQL = f"INSERT INTO {CHECKPOINTS} ({_sql.CHECKPOINT_COLUMNS}) VALUES ({_sql.placeholders('%s')})"
-CHAIN_SQL = _sql.chain_sql(CHECKPOINTS, "%s", latest=False, id_type='text COLLATE "C"')
+CHAIN_SQL = _sql.chain_sql(CHECKPOINTS, "%s", latest=False, id_expr='CAST({} AS text) COLLATE "C"')
 CHAIN_LATEST_SQL = _sql.chain_sql(CHECKPOINTS, "%s", latest=True)
 PUT_WRITES_SQL = (
     f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, value)"
