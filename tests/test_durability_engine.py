@@ -205,3 +205,171 @@ def test_answer_given_with_nothing_pending_survives_reopening_the_store(tmp_path
                 assert [i.value for i in graph.invoke(None, config)["__interrupt__"]] == ["q2"]
             assert [i.value for i in graph.get_state(config).interrupts] == ["q2"]
             assert graph.invoke(Command(resume="no"), config)["log"] == ["a", update, "b:yes/no"]
+
+
+# --- compacted deltas: short rebuild paths, nothing lost or changed ----------------------
+
+
+class Mixed(TypedDict, total=False):
+    items: Annotated[list, operator.add]
+    total: Annotated[int, operator.add]
+    tags: Annotated[list, operator.add]
+    last: str
+    n: int
+
+
+def _mixed(saver: Any):
+    """A loop exercising every kind of change: list appends, an int reducer, a plain key,
+    and Overwrite of a reducer key (a step's updates are one batch: after an Overwrite,
+    the rest of that step's updates are dropped, not the next step's)."""
+    from swiftgraph.types import Overwrite
+
+    def step(s):
+        i = s.get("total", 0)
+        out: dict[str, Any] = {"items": [f"{i:04d}"], "total": 1}
+        if i % 3 == 0:
+            out["last"] = f"at {i}"
+        if i % 7 == 0:
+            out["tags"] = Overwrite([i])
+        elif i % 2:
+            out["tags"] = [i, (i, "t")]
+        return out
+
+    def more(s):
+        return "step" if s["total"] < s["n"] else "__end__"
+
+    g = StateGraph(Mixed)
+    g.add_node("step", step)
+    g.add_edge(START, "step")
+    g.add_conditional_edges("step", more, ["step", "__end__"])
+    return g.compile(checkpointer=saver)
+
+
+def _fresh_view(saver: InMemorySaver) -> InMemorySaver:
+    fresh = InMemorySaver()
+    fresh.storage, fresh.writes, fresh._latest = saver.storage, saver.writes, saver._latest
+    return fresh
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_compacted_history_rebuilds_every_checkpoint_exactly(backend, tmp_path):
+    """Every checkpoint, rebuilt cold from storage, equals the state the run streamed."""
+    from swiftgraph.checkpoint.sqlite import SqliteSaver
+
+    n = 150
+    config = {"configurable": {"thread_id": "t"}, "recursion_limit": n + 10}
+    saver: Any = InMemorySaver() if backend == "memory" else SqliteSaver(path=str(tmp_path / "c.db"))
+    streamed = list(_mixed(saver).stream({"n": n}, config, stream_mode="values"))
+    if backend == "memory":
+        cold: Any = _fresh_view(saver)
+    else:
+        saver.close()
+        cold = SqliteSaver(path=str(tmp_path / "c.db"))
+    records = list(cold.list("t"))
+    assert any(r.base_id for r in records), "no compacted delta was written"
+    assert max(len(cold.get_chain("t", "", r.checkpoint_id)) for r in records) <= 16
+    history = list(_mixed(cold).get_state_history(config))
+    assert len(history) == len(records) == n + 2
+    # history is newest first; the stream shows the state after the input and each step
+    assert [h.values for h in history[: n + 1]][::-1] == streamed
+    assert history[0].values["tags"] == [147, 149, (149, "t")]  # Overwrite at 147
+    # resuming from the cold view goes on from the same state, and stays exact
+    graph = _mixed(cold)
+    more = list(graph.stream({"n": n + 40}, config, stream_mode="values"))
+    assert more[-1]["total"] == n + 40
+    again = _fresh_view(cold) if backend == "memory" else cold
+    if backend == "sqlite":
+        cold.close()
+        again = SqliteSaver(path=str(tmp_path / "c.db"))
+    history = list(_mixed(again).get_state_history(config))
+    assert history[0].values == more[-1]
+    assert [h.values["total"] for h in history[:41]] == list(range(n + 40, n - 1, -1))
+
+
+def test_uncompacted_threads_still_load_and_continue(monkeypatch):
+    """Threads written before compaction (every delta applies to its parent, no base_id,
+    no "n") load as before, and a run continuing them compacts from there on."""
+    from swiftgraph._internal import persistence
+
+    saver = InMemorySaver()
+    config = {"configurable": {"thread_id": "t"}, "recursion_limit": 500}
+    monkeypatch.setattr(persistence, "FANOUT", 10**9)  # never compacts: the old format
+    old = list(_mixed(saver).stream({"n": 200}, config, stream_mode="values"))
+    records = list(saver.list("t"))
+    assert not any(r.base_id for r in records)
+    assert not any("n" in saver.serde.loads(r.data) for r in records)
+    monkeypatch.setattr(persistence, "FANOUT", 4)
+    cold = _fresh_view(saver)
+    graph = _mixed(cold)
+    assert [h.values for h in graph.get_state_history(config)][::-1][1:] == old
+    new = list(graph.stream({"n": 260}, config, stream_mode="values"))
+    assert any(r.base_id for r in cold.list("t"))
+    history = [h.values for h in _mixed(_fresh_view(cold)).get_state_history(config)][::-1]
+    # [0] and [202]: the two input checkpoints (the state before each input)
+    assert history[1:202] == old and history[203:] == new
+
+
+def test_a_saver_that_drops_base_id_still_loads_correctly():
+    """A saver written against the older contract (it stores every field but base_id):
+    the payload says how many steps a delta covers, so its base is found by parent ids."""
+
+    class Forgetful(InMemorySaver):
+        def put(self, record: CheckpointRecord) -> None:
+            import dataclasses
+
+            super().put(dataclasses.replace(record, base_id=None))
+
+        def put_many(self, ops: Any) -> None:
+            for op in ops:
+                if isinstance(op, CheckpointRecord):
+                    self.put(op)
+                else:
+                    self.put_writes(op.thread_id, op.checkpoint_ns, op.checkpoint_id, op.writes)
+
+    saver = Forgetful()
+    config = {"configurable": {"thread_id": "t"}, "recursion_limit": 200}
+    streamed = list(_mixed(saver).stream({"n": 100}, config, stream_mode="values"))
+    assert not any(r.base_id for r in saver.list("t"))
+    cold = Forgetful()
+    cold.storage, cold.writes, cold._latest = saver.storage, saver.writes, saver._latest
+    history = [h.values for h in _mixed(cold).get_state_history(config)][::-1]
+    assert history[1:] == streamed
+
+
+def test_sqlite_file_from_schema_v1_upgrades_and_its_threads_load(tmp_path, monkeypatch):
+    """A file written before base_id existed (schema v1, uncompacted deltas): opening it
+    adds the column, and its threads load, list and continue."""
+    import contextlib
+    import sqlite3
+
+    from swiftgraph._internal import persistence
+    from swiftgraph.checkpoint.sqlite import MIGRATIONS, SqliteSaver
+
+    mem = InMemorySaver()
+    config = {"configurable": {"thread_id": "t"}, "recursion_limit": 200}
+    monkeypatch.setattr(persistence, "FANOUT", 10**9)
+    old = list(_mixed(mem).stream({"n": 60}, config, stream_mode="values"))
+    monkeypatch.setattr(persistence, "FANOUT", 4)
+    path = str(tmp_path / "v1.sqlite")
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (1, 'then')")
+        cols = "thread_id, checkpoint_ns, checkpoint_id, parent_id, step, created_at, metadata, data, snapshot"
+        for r in mem.list("t"):
+            conn.execute(
+                f"INSERT INTO checkpoints ({cols}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (r.thread_id, r.checkpoint_ns, r.checkpoint_id, r.parent_id, r.step, r.created_at,
+                 persistence.json.dumps(r.metadata), r.data, r.snapshot),
+            )
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = _mixed(saver)
+        assert [h.values for h in graph.get_state_history(config)][::-1][1:] == old
+        graph.invoke({"n": 100}, config)
+        assert any(r.base_id for r in saver.list("t"))
+        version = saver.conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        assert version == len(MIGRATIONS) == 2
+    with SqliteSaver.from_conn_string(path) as saver:
+        values = _mixed(saver).get_state(config).values
+        assert values["total"] == 100 and values["items"] == [f"{i:04d}" for i in range(100)]

@@ -112,6 +112,11 @@ class Harness:
     def threads(self) -> list[str]:
         return self._call("threads")
 
+    def get_chain(
+        self, thread_id: str, ns: str, checkpoint_id: str | None = None
+    ) -> list[CheckpointRecord]:
+        return self._call("get_chain", thread_id, ns, checkpoint_id)
+
     def raw_put(self, record: CheckpointRecord) -> None:
         """Store a row behind the saver's back (as someone with database access could)."""
         self.threads()  # make sure the schema exists
@@ -143,7 +148,7 @@ def _sqlite_raw(path: str) -> Callable[[CheckpointRecord], None]:
     def raw_put(r: CheckpointRecord) -> None:
         with contextlib.closing(sqlite3.connect(path)) as conn, conn:
             conn.execute(
-                f"INSERT INTO checkpoints ({_sql.CHECKPOINT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO checkpoints ({_sql.CHECKPOINT_COLUMNS}) VALUES ({_sql.placeholders('?')})",
                 _sql.checkpoint_params(r),
             )
 
@@ -157,7 +162,7 @@ def _pg_raw(dsn: str) -> Callable[[CheckpointRecord], None]:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(
                 f"INSERT INTO swiftgraph_checkpoints ({_sql.CHECKPOINT_COLUMNS})"
-                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                f" VALUES ({_sql.placeholders('%s')})",
                 _sql.checkpoint_params(r),
             )
 

@@ -24,7 +24,9 @@ def test_file_is_wal_and_versioned(tmp_path):
         saver.put(rec())
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+            (v,) for v in range(1, len(MIGRATIONS) + 1)
+        ]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"checkpoints", "writes", "schema_version"} <= tables
     conn.close()

@@ -199,6 +199,8 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         self.context_schema = builder.context_schema if builder is not None else None
         self.graph = graph
         self.checkpointer = checkpointer
+        if checkpointer:  # every call will need it: load it now, not in the first get_state
+            from . import persistence  # noqa: F401
         self.cache = cache
         self.store = store
         self.interrupt_before_nodes = interrupt_before

@@ -23,7 +23,8 @@ FIRST_PAGE = 16
 MAX_PAGE = 512
 
 CHECKPOINT_COLUMNS = (
-    "thread_id, checkpoint_ns, checkpoint_id, parent_id, step, created_at, metadata, data, snapshot"
+    "thread_id, checkpoint_ns, checkpoint_id, parent_id, step, created_at, metadata, data, snapshot,"
+    " base_id"
 )
 WRITE_COLUMNS = "task_path, task_id, idx, channel, value"
 
@@ -44,14 +45,15 @@ def checkpoint_params(r: CheckpointRecord) -> tuple[Any, ...]:
         dump_metadata(r.metadata),
         bytes(r.data),
         bool(r.snapshot),
+        r.base_id,
     )
 
 
 def to_record(row: Sequence[Any]) -> CheckpointRecord:
     """A row of :data:`CHECKPOINT_COLUMNS` as a record. ``data`` is returned as stored."""
-    tid, ns, cid, parent, step, created, meta, data, snap = row
+    tid, ns, cid, parent, step, created, meta, data, snap, base = row
     return CheckpointRecord(
-        tid, ns, cid, parent, int(step), created, json.loads(meta), bytes(data), bool(snap)
+        tid, ns, cid, parent, int(step), created, json.loads(meta), bytes(data), bool(snap), base
     )
 
 
@@ -62,9 +64,56 @@ def to_records(rows: Sequence[Sequence[Any]]) -> list[CheckpointRecord]:
         return [to_record(row) for row in rows]
     decoded = json.loads("[" + ",".join(metas) + "]")
     return [
-        CheckpointRecord(tid, ns, cid, parent, int(step), created, meta, bytes(data), bool(snap))
-        for (tid, ns, cid, parent, step, created, _, data, snap), meta in zip(rows, decoded)
+        CheckpointRecord(tid, ns, cid, parent, int(step), created, meta, bytes(data), bool(snap), base)
+        for (tid, ns, cid, parent, step, created, _, data, snap, base), meta in zip(rows, decoded)
     ]
+
+
+def placeholders(ph: str) -> str:
+    """``ph, ph, ...``: one placeholder per column of :data:`CHECKPOINT_COLUMNS`."""
+    return ", ".join([ph] * len(CHECKPOINT_COLUMNS.split(",")))
+
+
+def chain_sql(table: str, ph: str, latest: bool, id_expr: str = "{}") -> str:
+    """One recursive query for ``get_chain``: from a checkpoint (``latest``: the thread's
+    largest id) follow ``coalesce(base_id, parent_id)`` until a snapshot. Parameters:
+    thread_id, checkpoint_ns[, checkpoint_id], thread_id, checkpoint_ns, thread_id,
+    checkpoint_ns. ``id_expr`` wraps the given id's placeholder (PostgreSQL wants the
+    recursive column's type and collation from the start). Only ids travel through the recursion (carrying the payloads would
+    copy them at every level); the rows are read once at the end, each with its depth
+    (see :func:`chain_records`).
+    ``depth`` is capped so a corrupted cycle of pointers can't loop forever."""
+    key = f"thread_id = {ph} AND checkpoint_ns = {ph}"
+    start = (
+        f"SELECT (SELECT max(checkpoint_id) FROM {table} WHERE {key}), 0"
+        if latest
+        else f"SELECT {id_expr.format(ph)}, 0"
+    )
+    cols = ", ".join(f"c.{c.strip()}" for c in CHECKPOINT_COLUMNS.split(","))
+    return (
+        f"WITH RECURSIVE chain(id, depth) AS ({start}"
+        f" UNION ALL SELECT coalesce(c.base_id, c.parent_id), chain.depth + 1"
+        f" FROM chain JOIN {table} c ON c.thread_id = {ph} AND c.checkpoint_ns = {ph}"
+        " AND c.checkpoint_id = chain.id"
+        " WHERE NOT c.snapshot AND coalesce(c.base_id, c.parent_id) IS NOT NULL"
+        f" AND chain.depth < {MAX_CHAIN_DEPTH})"
+        f" SELECT {cols}, chain.depth FROM chain JOIN {table} c ON c.thread_id = {ph}"
+        f" AND c.checkpoint_ns = {ph} AND c.checkpoint_id = chain.id"
+    )
+
+
+def chain_records(rows: Sequence[Sequence[Any]]) -> list[CheckpointRecord]:
+    """The rows of :func:`chain_sql` as records, nearest first. Sorted here, not with
+    ``ORDER BY``: SQLite would copy the payloads into a temporary b-tree to sort them."""
+    return to_records([row[:-1] for row in sorted(rows, key=lambda row: row[-1])])
+
+
+def chain_params(thread_id: str, checkpoint_ns: str, checkpoint_id: str | None) -> list[Any]:
+    first = [thread_id, checkpoint_ns] if checkpoint_id is None else [checkpoint_id]
+    return [*first, thread_id, checkpoint_ns, thread_id, checkpoint_ns]
+
+
+MAX_CHAIN_DEPTH = 1_000_000
 
 
 def to_write(row: Sequence[Any]) -> PendingWrite:

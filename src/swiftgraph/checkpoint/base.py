@@ -9,6 +9,10 @@ A saver is storage, not logic. It keeps two kinds of rows per thread and namespa
   not O(steps²): the engine rebuilds any checkpoint from the nearest snapshot before it
   plus the deltas after, and takes a new snapshot only once the deltas since the last
   one outweigh it.
+  A delta may also cover several steps (a *compacted* delta): its ``base_id`` then
+  names the older checkpoint it applies to, instead of its parent. Savers store
+  ``base_id`` as they store ``parent_id``, and :meth:`~BaseCheckpointSaver.get_chain`
+  follows it: the records a checkpoint is rebuilt from, in one call.
 * **pending writes** (:class:`PendingWrite`): what each task of the step *after* a
   checkpoint wrote, saved as each task finishes, so a step interrupted by a crash, an
   error or ``interrupt()`` resumes without rerunning the tasks that had finished.
@@ -57,6 +61,9 @@ class CheckpointRecord:
     """The engine's payload (serialized); opaque to savers."""
     snapshot: bool = False
     """True when ``data`` holds every channel's value, not only this step's changes."""
+    base_id: str | None = None
+    """The checkpoint a delta applies to, when not its parent (a delta covering several
+    steps; see :meth:`BaseCheckpointSaver.get_chain`). Stored and returned as is."""
 
 
 @dataclass(slots=True, order=True)
@@ -134,6 +141,28 @@ class BaseCheckpointSaver(ABC):
         """Every thread id with at least one checkpoint (for tools like the CLI)."""
         return sorted({r.thread_id for r in self.list(None, None)})
 
+    def get_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> builtins.list[CheckpointRecord]:
+        """A checkpoint (the latest when ``checkpoint_id`` is None) and the records it is
+        rebuilt from: each next record is the previous one's ``base_id`` (its
+        ``parent_id`` when ``base_id`` is None), up to and including the first snapshot.
+        Stops early where that record is missing; ``[]`` if the checkpoint is.
+
+        Pointer-following only: payloads are not read. This default calls :meth:`get`
+        once per record; SQL savers override it with one recursive query."""
+        out: builtins.list[CheckpointRecord] = []
+        rec = self.get(thread_id, checkpoint_ns, checkpoint_id)
+        seen: set[str] = set()
+        while rec is not None and rec.checkpoint_id not in seen:
+            out.append(rec)
+            seen.add(rec.checkpoint_id)
+            nxt = rec.base_id or rec.parent_id
+            if rec.snapshot or nxt is None:
+                break
+            rec = self.get(thread_id, checkpoint_ns, nxt)
+        return out
+
     def put_many(self, ops: Sequence[Op]) -> None:
         """Store checkpoints and pending writes in the given order.
 
@@ -184,6 +213,11 @@ class BaseCheckpointSaver(ABC):
     async def athreads(self) -> builtins.list[str]:
         return await asyncio.to_thread(self.threads)
 
+    async def aget_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> builtins.list[CheckpointRecord]:
+        return await asyncio.to_thread(self.get_chain, thread_id, checkpoint_ns, checkpoint_id)
+
 
 class InlineAsyncMixin:
     """Async methods that call the sync primitives directly on the event loop.
@@ -222,6 +256,11 @@ class InlineAsyncMixin:
 
     async def adelete_thread(self, thread_id: str) -> None:
         self.delete_thread(thread_id)  # type: ignore[attr-defined]
+
+    async def aget_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> builtins.list[CheckpointRecord]:
+        return self.get_chain(thread_id, checkpoint_ns, checkpoint_id)  # type: ignore[attr-defined,no-any-return]
 
     async def aput_many(self, ops: Sequence[Op]) -> None:
         self.put_many(ops)  # type: ignore[attr-defined]

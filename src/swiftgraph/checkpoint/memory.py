@@ -78,6 +78,25 @@ class InMemorySaver(InlineAsyncMixin, BaseCheckpointSaver):
             found = found[: max(limit, 0)]
         return iter(found)
 
+    def get_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> builtins.list[CheckpointRecord]:
+        with self._lock:
+            rows = self.storage.get((thread_id, checkpoint_ns)) or {}
+            if checkpoint_id is None and rows:
+                checkpoint_id = self._latest.get((thread_id, checkpoint_ns))
+                if checkpoint_id not in rows:
+                    checkpoint_id = max(rows)
+            out: builtins.list[CheckpointRecord] = []
+            rec = rows.get(checkpoint_id) if checkpoint_id is not None else None
+            while rec is not None and len(out) <= len(rows):  # (a cycle can't loop forever)
+                out.append(rec)
+                nxt = rec.base_id or rec.parent_id
+                if rec.snapshot or nxt is None:
+                    break
+                rec = rows.get(nxt)
+            return out
+
     def get_writes(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> builtins.list[PendingWrite]:
         with self._lock:
             return sorted(self.writes.get((thread_id, checkpoint_ns, checkpoint_id), {}).values())

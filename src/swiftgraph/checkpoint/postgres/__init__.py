@@ -94,6 +94,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
         )""",
     ),
+    # 2: compacted deltas name the checkpoint they apply to (see CheckpointRecord.base_id)
+    (f'ALTER TABLE {CHECKPOINTS} ADD COLUMN base_id text COLLATE "C"',),
 )
 """Schema versions 1..N; append new tuples, never edit a released one."""
 
@@ -104,7 +106,9 @@ MIGRATIONS_TABLE_SQL = (
 CURRENT_VERSION_SQL = "SELECT coalesce(max(v), 0) FROM swiftgraph_migrations"
 RECORD_VERSION_SQL = "INSERT INTO swiftgraph_migrations (v) VALUES (%s)"
 
-PUT_SQL = f"INSERT INTO {CHECKPOINTS} ({_sql.CHECKPOINT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+PUT_SQL = f"INSERT INTO {CHECKPOINTS} ({_sql.CHECKPOINT_COLUMNS}) VALUES ({_sql.placeholders('%s')})"
+CHAIN_SQL = _sql.chain_sql(CHECKPOINTS, "%s", latest=False, id_expr='CAST({} AS text) COLLATE "C"')
+CHAIN_LATEST_SQL = _sql.chain_sql(CHECKPOINTS, "%s", latest=True)
 PUT_WRITES_SQL = (
     f"INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, task_path, channel, value)"
     " SELECT %s, %s, %s, * FROM unnest(%s::text[], %s::integer[], %s::text[], %s::text[], %s::bytea[])"
@@ -268,6 +272,14 @@ class PostgresSaver(BaseCheckpointSaver):
         else:
             rows = self._fetchall(GET_ID_SQL, (thread_id, checkpoint_ns, checkpoint_id))
         return _sql.to_record(rows[0]) if rows else None
+
+    def get_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> list[CheckpointRecord]:
+        """One recursive query (see :func:`swiftgraph.checkpoint._sql.chain_sql`)."""
+        sql = CHAIN_LATEST_SQL if checkpoint_id is None else CHAIN_SQL
+        rows = self._fetchall(sql, _sql.chain_params(thread_id, checkpoint_ns, checkpoint_id))
+        return _sql.chain_records(rows)
 
     def get_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str

@@ -35,6 +35,8 @@ from swiftgraph.checkpoint.base import (
     WriteBatch,
 )
 from swiftgraph.checkpoint.postgres import (
+    CHAIN_LATEST_SQL,
+    CHAIN_SQL,
     CHECKPOINTS,
     CURRENT_VERSION_SQL,
     DELETE_SQL,
@@ -194,6 +196,13 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         query = _sql.ListQuery(CHECKPOINTS, "%s", thread_id, checkpoint_ns, before)
         return [_sql.to_record(r) for r in await self._fetchall(*query.sql(limit))]
 
+    async def aget_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> list[CheckpointRecord]:
+        sql = CHAIN_LATEST_SQL if checkpoint_id is None else CHAIN_SQL
+        params = _sql.chain_params(thread_id, checkpoint_ns, checkpoint_id)
+        return _sql.chain_records(await self._fetchall(sql, params))
+
     async def aget_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str
     ) -> list[PendingWrite]:
@@ -252,6 +261,11 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
 
     def threads(self) -> list[str]:
         return self._sync(self.athreads())
+
+    def get_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> list[CheckpointRecord]:
+        return self._sync(self.aget_chain(thread_id, checkpoint_ns, checkpoint_id))
 
     # last in the class: after it, ``list`` in an annotation would name this method
     def list(

@@ -89,13 +89,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
         )""",
     ),
+    # 2: compacted deltas name the checkpoint they apply to (see CheckpointRecord.base_id)
+    ("ALTER TABLE checkpoints ADD COLUMN base_id TEXT",),
 )
 """Schema versions 1..N; append new tuples, never edit a released one."""
 
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (extended codes share the low byte)
 
 
-_PUT = f"INSERT INTO checkpoints ({_sql.CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT = f"INSERT INTO checkpoints ({_sql.CHECKPOINT_COLUMNS}) VALUES ({_sql.placeholders('?')})"
+_CHAIN = _sql.chain_sql("checkpoints", "?", latest=False)
+_CHAIN_LATEST = _sql.chain_sql("checkpoints", "?", latest=True)
 _PUT_WRITES = (
     "INSERT OR IGNORE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
     " task_path, channel, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -201,8 +205,18 @@ class SqliteSaver(InlineAsyncMixin, BaseCheckpointSaver):
         """Create or upgrade the schema (idempotent; run automatically on first use)."""
         with self.lock:
             if not self._is_setup:
-                self._retry(self._write, self._migrate)
+                if not self._retry(self._up_to_date):  # a read first: no write lock to open a file
+                    self._retry(self._write, self._migrate)
                 self._is_setup = True
+
+    def _up_to_date(self) -> bool:
+        try:
+            row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return False
+            raise
+        return row[0] == len(MIGRATIONS)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute(
@@ -343,6 +357,14 @@ class SqliteSaver(InlineAsyncMixin, BaseCheckpointSaver):
                 base + " AND checkpoint_id = ?", (thread_id, checkpoint_ns, checkpoint_id)
             )
         return _sql.to_record(rows[0]) if rows else None
+
+    def get_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> list[CheckpointRecord]:
+        """One recursive query (see :func:`swiftgraph.checkpoint._sql.chain_sql`)."""
+        sql = _CHAIN_LATEST if checkpoint_id is None else _CHAIN
+        rows = self._fetchall(sql, _sql.chain_params(thread_id, checkpoint_ns, checkpoint_id))
+        return _sql.chain_records(rows)
 
     def get_writes(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str

@@ -109,5 +109,10 @@ class AsyncSqliteSaver(SqliteSaver):
     async def athreads(self) -> list[str]:
         return await self._run(self.threads)
 
+    async def aget_chain(
+        self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
+    ) -> list[CheckpointRecord]:
+        return await self._run(self.get_chain, thread_id, checkpoint_ns, checkpoint_id)
+
 
 __all__ = ["AsyncSqliteSaver"]
