@@ -347,3 +347,39 @@ def test_entrypoint_and_task(method):
         return agent
 
     check(build, [HumanMessage("hi", id="h-1")], method, stream_mode="messages")
+
+
+@pytest.mark.parametrize("method", STREAMS)
+def test_v2_parts(method):
+    lg = check(lambda E: model_graph(E, "invoke"), inp(), method, version="v2",
+               stream_mode=["messages", "updates"])
+    assert lg.value[0]["type"] == "messages"
+
+
+@pytest.mark.parametrize("method", STREAMS)
+def test_remove_message_and_chunks_in_state(method):
+    """A node streaming a model adds up chunks: add_messages stores the message they
+    make; a RemoveMessage deletes one (neither is streamed as a new message)."""
+    def build(E):
+        from langchain_core.messages import RemoveMessage
+
+        m = model("chunked reply")
+
+        def call(s, config):
+            out = None
+            for c in m.stream(s["messages"], config):
+                out = c if out is None else out + c
+            return {"messages": [out]}
+
+        def prune(s):
+            return {"messages": [RemoveMessage(id="h-1")]}
+
+        g = E.StateGraph(state(E))
+        g.add_node("call", call)
+        g.add_node("prune", prune)
+        g.add_edge(E.START, "call")
+        g.add_edge("call", "prune")
+        return g.compile()
+
+    lg = check(build, inp(), method, stream_mode=["messages", "values"])
+    assert lg.value[-1][1]["messages"][0][1] == "AIMessage"

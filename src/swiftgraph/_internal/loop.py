@@ -993,7 +993,9 @@ def task_config(task: Task) -> dict[str, Any]:
     config.setdefault("recursion_limit", run.recursion_limit)
     config.setdefault("tags", [])
     if "messages" in run.modes:
-        config["callbacks"] = run.messages.callbacks(task, config)
+        callbacks = run.messages.callbacks(task, config)
+        if callbacks is not None:
+            config["callbacks"] = callbacks
     return config
 
 

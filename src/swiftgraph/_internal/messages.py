@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from typing import Any, Callable
 
-from .constants import END, START
-
 try:  # optional: LangChain's message class and the token-streaming handler
     from langchain_core.messages import BaseMessage as _BaseMessage
 except ImportError:  # pragma: no cover - exercised in a subprocess test
@@ -161,6 +159,3 @@ class RunMessages:
 
         return callback_manager(self.handler, task, config)
 
-
-def is_hidden(task: Any) -> bool:
-    return task.node.hidden or task.name in (START, END)
