@@ -32,7 +32,7 @@ def run_py(code: str, block_langchain: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": SRC}
     out = subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(code)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -71,15 +71,15 @@ INPUT = {"messages": [Msg("human", "hi", "h-1")]}
 
 
 def test_runs_without_messages_never_import_the_handler():
-    got = run_py(GRAPH + """
+    got = run_py(GRAPH + f"MODULES = {MODULES!r}\n" + """
 graph.invoke(INPUT)
 asyncio.run(graph.ainvoke(INPUT))
 list(graph.stream(INPUT, stream_mode=["updates", "values", "custom", "debug", "tasks"]))
-before = {m: m in sys.modules for m in %r}
+before = {m: m in sys.modules for m in MODULES}
 list(graph.stream(INPUT, stream_mode="messages"))
-after = {m: m in sys.modules for m in %r}
+after = {m: m in sys.modules for m in MODULES}
 print(json.dumps({"before": before, "after": after}))
-""" % (MODULES, MODULES))
+""")
     assert not any(got["before"].values()), got
     assert got["after"]["swiftgraph._internal.messages"], got
 

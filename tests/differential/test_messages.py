@@ -15,13 +15,12 @@ import pytest
 
 pytest.importorskip("langchain_core")
 
-from langchain_core.language_models.fake_chat_models import (  # noqa: E402
+from conftest import check
+from langchain_core.language_models.fake_chat_models import (
     FakeListChatModel,
     GenericFakeChatModel,
 )
-from langchain_core.messages import AIMessage, HumanMessage  # noqa: E402
-
-from conftest import check  # noqa: E402
+from langchain_core.messages import AIMessage, HumanMessage
 
 STREAMS = ["stream", "astream"]
 

@@ -13,7 +13,12 @@ from contextvars import Token
 from typing import Any
 from uuid import UUID
 
-from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackHandler, BaseCallbackManager, CallbackManager
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    BaseCallbackHandler,
+    BaseCallbackManager,
+    CallbackManager,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, LLMResult
 from langchain_core.runnables.config import var_child_runnable_config
 
@@ -66,9 +71,9 @@ class StreamMessagesHandler(BaseCallbackHandler, _StreamingCallbackHandler):  # 
 
     def on_llm_new_token(
         self,
-        token: str,
+        token: Any,
         *,
-        chunk: ChatGenerationChunk | None = None,
+        chunk: Any = None,
         run_id: UUID,
         parent_run_id: UUID | None = None,
         tags: list[str] | None = None,

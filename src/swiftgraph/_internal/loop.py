@@ -99,6 +99,10 @@ class Run:
         "writer",
     )
 
+    # set only on the runs that use them (unset slots cost the others nothing)
+    messages: Any  # messages.RunMessages, in a run streaming "messages"
+    parent: Any  # the task running this subgraph run
+
     def __init__(
         self,
         owner: Any,

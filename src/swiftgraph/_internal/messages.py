@@ -20,9 +20,9 @@ model's final message only if no token of it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, is_dataclass
-from typing import Any, Callable
+from typing import Any
 
 try:  # optional: LangChain's message class and the token-streaming handler
     from langchain_core.messages import BaseMessage as _BaseMessage

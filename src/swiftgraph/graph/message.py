@@ -77,13 +77,13 @@ def add_messages(left: Any, right: Any) -> list[Any]:
     removed: set[Any] = set()
     for msg in right:
         mid = _get_id(msg)
-        i = index.get(mid)
-        if i is not None:
+        at = index.get(mid)
+        if at is not None:
             if _is_remove(msg):
                 removed.add(mid)
             else:
                 removed.discard(mid)
-                merged[i] = msg
+                merged[at] = msg
         else:
             if _is_remove(msg):
                 raise ValueError(f"Attempting to delete a message with an ID that doesn't exist ('{mid}')")
