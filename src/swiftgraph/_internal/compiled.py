@@ -268,6 +268,15 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             runtime=runtime, timeline=timeline, out_keys=out_keys,
         )
         self._last_timeline = timeline
+        if parent is not None and parent.run is not None:
+            run.parent = parent
+        if "messages" in modes:
+            if parent is not None and parent.run is not None and sink is parent.run.sink and "messages" in parent.run.modes:
+                run.messages = parent.run.messages.child(ns)  # streamed with its parent's subgraphs
+            else:
+                from .messages import MessagesStream, RunMessages
+
+                run.messages = RunMessages(MessagesStream(sink), ns)
         if self.checkpointer and not ns:
             from .persistence import Checkpointing
 
@@ -432,7 +441,23 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             options=options,
         )
         run.pace = pace
-        driver = loop.create_task(run.execute(input))
+        if "messages" in modes:
+            # a chat model a node calls without passing its config finds the node's
+            # callbacks in langchain_core's context variable (as LangGraph sets it)
+            from .messages import HAS_LANGCHAIN
+
+            if HAS_LANGCHAIN:
+                from .lc_messages import install_config_view, reset_config_view
+
+                token = install_config_view()
+                try:
+                    driver = loop.create_task(run.execute(input))
+                finally:
+                    reset_config_view(token)
+            else:
+                driver = loop.create_task(run.execute(input))
+        else:
+            driver = loop.create_task(run.execute(input))
         driver.add_done_callback(lambda _: wake())
         v2 = version == "v2"
         try:

@@ -87,6 +87,7 @@ class Task:
     __slots__ = (
         "_id",
         "base",
+        "caller",
         "done",
         "input",
         "interrupt_idx",
@@ -123,9 +124,14 @@ class Task:
 
     @property
     def path(self) -> tuple[Any, ...]:
-        if self.kind is not PULL and isinstance(self.key, int):
-            return (self.kind, self.key, False)  # a Send: LangGraph's (PUSH, index, has-call)
-        return (self.kind, self.key)
+        if self.kind is not PULL:
+            if isinstance(self.key, int):
+                return (self.kind, self.key, False)  # a Send: LangGraph's (PUSH, index, has-call)
+            caller = getattr(self, "caller", None)  # set only on Functional API calls
+            if caller is not None:
+                return (self.kind, caller.path, self.key[1], True)  # (PUSH, caller's path, index, call)
+            return (self.kind, self.key)
+        return (PULL, self.node.name)  # an entrypoint's task is keyed START: its path names it
 
     def sort_key(self) -> tuple[int, Any]:
         """LangGraph's write order: edge-triggered tasks by name, then Sends by index."""

@@ -176,6 +176,7 @@ class _TaskFunction(Generic[R]):
         calls[key] = index + 1
         task = Task(self.node, PUSH, (key, index), (args, kwargs), (PUSH,), caller.step)
         task.run = run
+        task.caller = caller
         task.base = caller.base or run.run_key
         task.record = caller.record  # run_call swaps in the call's own record, parented to this
         loop = run.loop

@@ -66,6 +66,7 @@ class Run:
         "interrupts",
         "live_triggers",
         "loop",
+        "messages",
         "modes",
         "ns",
         "null_resume",
@@ -77,6 +78,7 @@ class Run:
         "output_touched",
         "owner",
         "pace",
+        "parent",
         "pending_resume",
         "previous",
         "recursion_limit",
@@ -97,6 +99,10 @@ class Run:
         "values",
         "writer",
     )
+
+    # set only on the runs that use them (unset slots cost the others nothing)
+    messages: Any  # messages.RunMessages, in a run streaming "messages"
+    parent: Any  # the task running this subgraph run
 
     def __init__(
         self,
@@ -542,7 +548,12 @@ class Run:
             record = [task.info(), time.perf_counter(), None, "running", None, None, 0, None, None]  # live_entry
             task.record = record
             self.timeline.live.append(record)
-        debug = self.modes and ("tasks" in self.modes or "debug" in self.modes) and not node.hidden
+        modes = self.modes
+        debug = False
+        if modes:
+            debug = ("tasks" in modes or "debug" in modes) and not node.hidden
+            if "messages" in modes and not node.hidden:
+                self.messages.node_start(task)
         emitted = False
         try:
             fn = node.fn
@@ -620,9 +631,12 @@ class Run:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
             record[7] = writes  # timeline.LIVE_OUTPUT
+        if modes and "messages" in modes and not node.hidden:
+            # before its writes are saved: a message streamed without an id gets one
+            self.messages.node_end(task, result)
         if self.cp is not None:
             await self.cp.save_writes(task.base, task, writes, last=alone)
-        if not emitted:
+        if modes and not emitted:
             self._emit_done(task, writes, result)
 
     def _emit_done(self, task: Task, writes: list[tuple[str, Any]], result: Any) -> None:
@@ -704,6 +718,8 @@ class Run:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
             record[7] = result  # timeline.LIVE_OUTPUT
+        if self.modes and "messages" in self.modes:
+            self.messages.node_end(task, result)
         if entry is not None:
             await _caching.store(self, task, entry, [("__return__", result)])
         if self.cp is not None:
@@ -803,6 +819,9 @@ class Run:
                 # as LangGraph: an interrupt() in the subgraph may take the answer
                 # nobody was waiting for (shared: only one interrupt() gets it)
                 run.null_resume, run.null_resume_at = self.null_resume, None
+        run.parent = task
+        if self.subgraphs and "messages" in self.modes:
+            run.messages = self.messages.child(ns)
         try:
             out = await run.execute(sub_input)
         except ParentCommand as pc:
@@ -937,27 +956,75 @@ def _return_writes(result: Any) -> list[tuple[str, Any]]:
     return [("__end__", result), ("__previous__", result)]
 
 
-def task_config(task: Task) -> dict[str, Any]:
-    """The config a node sees: the run's config plus LangGraph's per-task metadata."""
-    run = task.run
-    base = run.config
-    config = dict(base)
-    metadata = dict(base.get("metadata") or {})
-    ns = "|".join(run.ns + ((f"{task.name}:{task.id}",) if task.name != START else ()))
+# configurable keys LangGraph copies into a run's metadata (when set and not already there)
+_PROPAGATE_TO_METADATA = (
+    "thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id", "assistant_id", "graph_id",
+)
+
+
+def _run_metadata(run: Run, lc: bool) -> dict[str, Any]:
+    """The metadata a run gives its tasks, as LangGraph builds it: the caller's
+    metadata plus the configurable keys it propagates; a subgraph's starts from the
+    metadata of the task that runs it. ``lc``: as its callbacks see it (LangGraph
+    adds ``ls_integration`` there, not to the config)."""
+    parent = getattr(run, "parent", None)  # set only on subgraph runs
+    config = run.config
+    conf = config.get("configurable") or _EMPTY
+    if parent is None or parent.run is None:
+        metadata = dict(config.get("metadata") or ())
+    else:
+        metadata = task_metadata(parent, lc)
+        conf = {**conf, "checkpoint_ns": "|".join(run.ns)}
+    for key in _PROPAGATE_TO_METADATA:
+        if key not in metadata:
+            value = conf.get(key)
+            if value:
+                metadata[key] = value
+    if lc and parent is None and "ls_integration" not in metadata:
+        metadata["ls_integration"] = "langgraph"
+    return metadata
+
+
+def task_metadata(task: Task, lc: bool = False) -> dict[str, Any]:
+    """A task's metadata: its run's, then LangGraph's per-task keys, then the node's."""
+    metadata = _run_metadata(task.run, lc)
     metadata.update(
         langgraph_step=task.step,
         langgraph_node=task.name,
         langgraph_triggers=task.triggers,
         langgraph_path=task.path,
-        langgraph_checkpoint_ns=ns,
+        langgraph_checkpoint_ns=_task_ns(task),
     )
-    config["metadata"] = metadata
+    node_metadata = task.node.metadata
+    if node_metadata:
+        metadata.update(node_metadata)
+    return metadata
+
+
+def _task_ns(task: Task) -> str:
+    caller = getattr(task, "caller", None)  # a Functional API call nests under its caller
+    if caller is not None:
+        return f"{_task_ns(caller)}|{task.name}:{task.id}"
+    return "|".join(task.run.ns + ((f"{task.name}:{task.id}",) if task.name != START else ()))
+
+
+def task_config(task: Task) -> dict[str, Any]:
+    """The config a node sees: the run's config plus LangGraph's per-task metadata;
+    in a run streaming ``messages``, the callbacks that stream its models' tokens."""
+    run = task.run
+    base = run.config
+    config = dict(base)
+    config["metadata"] = task_metadata(task)
     conf = dict(base.get("configurable") or {})
-    conf.setdefault("checkpoint_ns", "|".join(run.ns))
+    conf["checkpoint_ns"] = _task_ns(task)
     config["configurable"] = conf
     config.setdefault("recursion_limit", run.recursion_limit)
     config.setdefault("tags", [])
+    if "messages" in run.modes:
+        callbacks = run.messages.callbacks(task, config)
+        if callbacks is not None:
+            config["callbacks"] = callbacks
     return config
 
 
-__all__ = ["DEFAULT_RECURSION_LIMIT", "END", "Run", "task_config"]
+__all__ = ["DEFAULT_RECURSION_LIMIT", "END", "Run", "task_config", "task_metadata"]
