@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 from conftest import divergence, run_both
-from durability_kit import S, Tx, asking, chain, compare, interrupt_graph, mismatch, thread
+from durability_kit import S, Tx, asking, chain, compare, interrupt_graph, thread
 
 
 def test_single_interrupt_then_resume():

@@ -9,7 +9,7 @@ import asyncio
 import time
 
 import pytest
-from durability_kit import S, Tx, compare, logger, mismatch, saver, thread
+from durability_kit import S, Tx, compare, logger, saver, thread
 
 
 def after(calls: list, name: str, pause: float) -> None:

@@ -105,7 +105,7 @@ class Link:
     """One record on the path a checkpoint is rebuilt from (``Checkpointing.links``:
     the snapshot first, then deltas, each applying to the one before it)."""
 
-    __slots__ = ("checkpoint_id", "span", "cost", "_parts", "raw")
+    __slots__ = ("_parts", "checkpoint_id", "cost", "raw", "span")
 
     def __init__(
         self, checkpoint_id: str, span: int, cost: int, parts: Parts | None = None,
@@ -732,11 +732,11 @@ def materialize(graph: CompiledGraph, restored: Restored) -> dict[str, Any]:
             appended.pop(chan, None)
             values[chan] = value
         merged = "n" in p  # a compacted delta: per key, a list of steps' updates
-        for chan, vals in (p.get("delta") or {}).items():
+        for chan, updates in (p.get("delta") or {}).items():
             proto = graph.channels.get(chan)
             if proto is None:
                 continue
-            for vals in vals if merged else (vals,):
+            for vals in updates if merged else (updates,):
                 _replay(proto, chan, vals, values, appended)
     values.update(appended)
     restored.state = values
