@@ -138,12 +138,31 @@ it received, one JSON array per step (a step's updates are applied as one batch:
 
 
 def _parts(
-    serde: Any, state: dict[str, Any], batches: dict[str, list[list[Any]]], where: str | None
+    serde: Any,
+    state: dict[str, Any],
+    batches: dict[str, list[list[Any]]],
+    where: str | None,
+    known: dict[int, tuple[Any, bytes]] | None = None,
 ) -> Parts:
+    """``known``: values already serialized (a step's pending writes, by ``id``), reused
+    as they are: a list's JSON is its items' JSON joined, so nothing is encoded twice."""
     dumps = serde.dumps
+    if not known:
+        return (
+            {chan: dumps(value, where=where) for chan, value in state.items()},
+            {chan: [dumps(vals, where=where) for vals in steps] for chan, steps in batches.items()},
+        )
+
+    def enc(value: Any) -> bytes:
+        entry = known.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else dumps(value, where=where)
+
     return (
-        {chan: dumps(value, where=where) for chan, value in state.items()},
-        {chan: [dumps(vals, where=where) for vals in steps] for chan, steps in batches.items()},
+        {chan: enc(value) for chan, value in state.items()},
+        {
+            chan: [b"[" + b",".join([enc(v) for v in vals]) + b"]" for vals in steps]
+            for chan, steps in batches.items()
+        },
     )
 
 
@@ -246,6 +265,7 @@ class Checkpointing:
         self.links: list[Link] = []  # the rebuild path of ``current``: snapshot first
         self._pending: tuple[int, int, Parts | None] = (0, 1, None)
         self.user_meta: dict[str, Any] | None = None
+        self.encoded: dict[int, tuple[Any, bytes]] = {}  # this step's writes: id -> (value, bytes)
         # a subgraph's checkpoints name the checkpoint of each enclosing namespace that
         # its task's step started from (LangGraph's metadata["parents"]; {} at the top)
         self.parents: dict[str, str] = {}
@@ -323,6 +343,7 @@ class Checkpointing:
         )
         self._link(record)
         self.current = record
+        self.encoded.clear()
         # cached when the run ends: the next load of it in this process needs no replay
         self.last = Restored(
             record=record,
@@ -354,7 +375,7 @@ class Checkpointing:
             payload["state"], payload["delta"] = state, delta
             self._pending = (len(links), 1, None)
             return self.serde.dumps(payload, where=where), None
-        own = _parts(self.serde, state, {chan: [vals] for chan, vals in delta.items()}, where)
+        own = _parts(self.serde, state, {chan: [vals] for chan, vals in delta.items()}, where, self.encoded)
         keep, span = len(links), 1
         while True:  # a FANOUT-ary counter: FANOUT - 1 links of one span on top, merged
             low = keep
@@ -410,6 +431,9 @@ class Checkpointing:
         tid = task.id
         dumps = self.serde.dumps
         rows = []
+        # the step's checkpoint reuses a data write's bytes (see _parts); the entry holds
+        # the value itself, so its id can't be taken by another object meanwhile
+        encoded = self.encoded if idx0 == 0 else None
         for i, (chan, value) in enumerate(writes):
             if chan == PUSH_SENDS:
                 value = [value.node, value.arg]
@@ -418,6 +442,8 @@ class Checkpointing:
             except SerializationError:  # again, to name the write in the message
                 data = dumps(value, where=f"the write to {chan!r} by task {task.name!r}")
             rows.append(PendingWrite(path, tid, idx0 + i, chan, data))
+            if encoded is not None and chan != PUSH_SENDS:
+                encoded[id(value)] = (value, data)
         if not rows:
             rows = [PendingWrite(path, tid, 0, "__no_writes__", dumps(None))]
         if self.durability == "exit":

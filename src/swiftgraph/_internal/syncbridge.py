@@ -88,15 +88,27 @@ _DONE = object()
 
 
 def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Iterate from inside a running loop: the stream runs on a portal thread's loop,
+    one chunk at a time, when the consumer asks (a stream stays lazy here too)."""
     items: queue.Queue[Any] = queue.Queue()
+    want = threading.Semaphore(0)  # released once per chunk the consumer asks for
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for item in iterate_sync(make):
-                items.put((True, item))
-                if stop.is_set():
-                    break
+            chunks = iterate_sync(make)
+            try:
+                while True:
+                    want.acquire()
+                    if stop.is_set():
+                        break
+                    try:
+                        item = next(chunks)
+                    except StopIteration:
+                        break
+                    items.put((True, item))
+            finally:
+                chunks.close()  # a consumer that stopped early cancels the run
         except BaseException as exc:  # handed to the consumer
             items.put((False, exc))
         finally:
@@ -105,6 +117,7 @@ def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     _portal_pool().submit(contextvars.copy_context().run, produce)
     try:
         while True:
+            want.release()
             ok, item = items.get()
             if not ok:
                 raise item
@@ -113,3 +126,4 @@ def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
             yield item
     finally:
         stop.set()
+        want.release()
