@@ -191,3 +191,25 @@ def test_resumed_subgraph_step_streams(mode, nested):
                 by_ns(app.stream(E.Command(resume="ok"), cfg, **kw))]
 
     compare(scenario)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["child", "grandchild"])
+@pytest.mark.parametrize("as_node", [None, "ask"])
+def test_update_state_on_a_subgraph_namespace(nested, as_node):
+    """update_state with the config a subgraph task's ``state`` holds updates the
+    subgraph's own checkpoints, with the subgraph's channels and nodes."""
+
+    def scenario(E):
+        tx = Tx()
+        app, cfg = subgraph_app(E, nested), thread("subupd")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        child = next(t for t in app.get_state(cfg).tasks if t.name == "child")
+        sub_cfg = child.state
+        if nested:  # the grandchild's namespace, from the child's own snapshot
+            sub_cfg = next(t for t in app.get_state(sub_cfg).tasks if t.name == "grand").state
+        out.append(tx.attempt(app.update_state, sub_cfg, {"log": ["patched"]}, as_node=as_node))
+        out += [tx.state(app, sub_cfg), tx(app.get_state(cfg, subgraphs=True))]
+        out += [tx.attempt(app.invoke, E.Command(resume="yes"), cfg), tx.state(app, cfg)]
+        return out
+
+    compare(scenario)

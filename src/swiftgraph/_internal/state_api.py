@@ -198,16 +198,24 @@ class StateAPI:
     async def aupdate_state(
         self, config: dict[str, Any], values: Any, as_node: str | None = None, task_id: str | None = None
     ) -> dict[str, Any]:
+        thread_id, ns, checkpoint_id = self._where(config)
+        # a subgraph's namespace is updated by the subgraph (its channels and nodes)
+        owner = self._owner_of(ns)
+        return await owner._update_at(self._saver(), thread_id, ns, checkpoint_id, values, as_node)
+
+    async def _update_at(
+        self, saver: Any, thread_id: str, ns: str, checkpoint_id: str | None, values: Any,
+        as_node: str | None,
+    ) -> dict[str, Any]:
         from .algo import apply_writes
         from .compiled_types import Task
         from .persistence import load, pending_tasks, restore_into
         from .writes import fresh_state, result_writes, route
 
-        thread_id, ns, checkpoint_id = self._where(config)
-        run = self._temp_run(thread_id, ns)
-        saver = self._saver()
+        run = self._temp_run(thread_id, ns, saver)
         restored = await load(saver, thread_id, ns, checkpoint_id, with_writes=True)
         if restored is not None:
+            run.cp.parents = dict(restored.record.metadata.get("parents") or {})
             restore_into(run, restored)
             pending = pending_tasks(run, restored)
             latest = checkpoint_id is None or checkpoint_id == (
@@ -252,7 +260,7 @@ class StateAPI:
         await saver.aput(record)
         if latest:
             await _stand_in(run, pending, as_node, writes)
-        return _config(thread_id, ns, record.checkpoint_id)
+        return _config(thread_id, ns, record.checkpoint_id, run.cp.parents)
 
 
 async def _stand_in(
