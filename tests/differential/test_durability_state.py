@@ -12,7 +12,7 @@ import operator
 from typing import Annotated, TypedDict
 
 import pytest
-from durability_kit import S, Tx, chain, compare, logger, mismatch, saver, thread
+from durability_kit import S, Tx, chain, compare, logger, saver, thread
 
 
 def test_threads_accumulate_and_get_state_after_each_run():
@@ -165,12 +165,6 @@ def test_reducers_across_runs():
 
     lg = compare(scenario)
     assert lg[1] == ("ok", {"total": 17, "best": 16, "last": "node"})
-
-
-SEND_UNSAVABLE = mismatch(
-    "Send under a checkpointer: swiftgraph raises SerializationError \"cannot serialize object "
-    "of type 'swiftgraph._internal.types.Send' in the write to '__pregel_push'\"; LangGraph "
-    "runs the map step and saves it")
 
 
 def map_reduce(E, via="edge"):

@@ -17,7 +17,6 @@ from durability_kit import (
     compare,
     interrupt_graph,
     logger,
-    mismatch,
     resume_if_pending,
     saver,
     thread,
@@ -229,13 +228,6 @@ def test_update_old_checkpoint_forks(as_node):
         return out
 
     compare(scenario)
-
-
-REPLAY = mismatch(
-    "replay from an old checkpoint (invoke(None, config with its checkpoint_id)): LangGraph "
-    "saves a 'fork' checkpoint (step 2) and reruns the steps after it (b and c run again, "
-    "new steps 2-4, an interrupt() asks again); swiftgraph reuses the old step's saved "
-    "writes / resume answers (b doesn't run, only c; no fork row; new steps 2-3)")
 
 
 def test_time_travel_replay_from_old_checkpoint():
