@@ -220,12 +220,19 @@ class Run:
             live, deferred, out_keys = self.live_triggers, self.deferred, self.out_key_set
             before, after = self.interrupt_before, self.interrupt_after
             stream_values = "values" in self.modes
+            # nothing to stream or serve from a cache: a lone task needs none of run_step
+            direct = not self.modes and self.cache is None
             while tasks:
                 if before and self._breakpoint(tasks, "before", skip=resumed):
                     self._paused()
                     break
                 resumed = False
-                await self.run_step(tasks)
+                if direct and len(tasks) == 1 and not self.saved:
+                    task = tasks[0]
+                    task.base = self.run_key
+                    await self.run_task(task, True)
+                else:
+                    await self.run_step(tasks)
                 if self.interrupts:
                     self._show_interrupted(tasks)
                     break
