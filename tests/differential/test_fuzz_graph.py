@@ -16,8 +16,9 @@ What is generated (and what is not):
 - static edges, fan-out, joins (``add_edge([a, b], c)``), ``defer=True``;
 - conditional edges returning a name, a list, END, ``Send``s, or looping back while
   ``count`` is small, with or without a ``path_map``;
-- nodes returning a dict, None or ``Command(goto=..., update=...)``; nodes writing the
-  plain key (two in one step: ``InvalidUpdateError``); a node raising at one ``count``;
+- nodes returning a dict, None or ``Command(goto=..., update=...)`` (or no goto); nodes
+  writing the plain key (two in one step: ``InvalidUpdateError``); a node or a path
+  raising at one ``count``; ``max_concurrency`` now and then;
 - always a ``recursion_limit`` (the default is over 10,000 steps), small now and then.
 Routes only ever name nodes that exist (swiftgraph raises for unknown targets where
 LangGraph drops them, a documented difference), and every graph has an entry edge.
@@ -66,9 +67,14 @@ def describe(seed: int) -> dict:
             "plain": r.random() < 0.2,  # writes the plain key
             "returns": r.choices(["dict", "none", "command"], [0.75, 0.1, 0.15])[0],
             "raise_at": r.randint(1, 12) if r.random() < 0.08 else None,
+            "error": r.choice(["ValueError", "KeyError", "RuntimeError"]),
         }
         if nodes[name]["returns"] == "command":
-            nodes[name]["goto"] = _targets(r, names, allow_send=True, allow_end=False)
+            # no goto at all now and then: a Command that only updates
+            nodes[name]["goto"] = (
+                _targets(r, names, allow_send=True, allow_end=True) if r.random() < 0.85
+                else {"kind": "none"}
+            )
 
     edges: list = [[START, r.choice(names)]]
     if r.random() < 0.3:  # fan-out from START
@@ -96,12 +102,15 @@ def describe(seed: int) -> dict:
         "conds": conds,
         "input": _input(r),
         "recursion_limit": r.choice([25, 25, 4, 6, 10]),
+        "max_concurrency": r.choice([None, None, None, 1, 2]),
         "sync_method": r.choice(["invoke", "ainvoke"]),
+        "sync_stream": r.choice(["stream", "astream"]),
     }
 
 
 def _targets(r: random.Random, names: list, allow_send: bool, allow_end: bool) -> dict:
-    """Where a route or goto leads: one name, a list of names or a list of Sends."""
+    """Where a route or goto leads: one name, a list of names (maybe repeated, maybe
+    empty), END, or Sends (a list or a lone one)."""
     kinds = ["name", "list"] + (["send"] if allow_send else []) + (["end"] if allow_end else [])
     kind = r.choice(kinds)
     if kind == "name":
@@ -110,17 +119,18 @@ def _targets(r: random.Random, names: list, allow_send: bool, allow_end: bool) -
         return {"kind": "end"}
     if kind == "list":
         pool = names + ([END] if allow_end else [])
-        return {"kind": "list", "to": r.sample(pool, r.randint(1, min(3, len(pool))))}
+        return {"kind": "list", "to": r.choices(pool, k=r.choice([0, 1, 2, 2, 3, 3]))}
     # Sends multiply tasks (a node sending to itself twice doubles them each step), so
     # they are only sent while ``count`` is below ``cap``; a Send's argument carries
     # ``count + 1``, so Sends from Sent tasks stop too.
     return {"kind": "send", "to": [r.choice(names) for _ in range(r.randint(1, 3))],
-            "cap": r.randint(1, 5)}
+            "cap": r.randint(1, 5), "lone": r.random() < 0.2}
 
 
 def _cond(r: random.Random, names: list) -> dict:
     """A conditional edge: routes by ``count`` (``loop``) or always the same way."""
-    cond = {"src": r.choice(names), "async": r.random() < 0.2, "map": r.random() < 0.4}
+    cond = {"src": r.choice(names), "async": r.random() < 0.2, "map": r.random() < 0.4,
+            "raise_at": r.randint(1, 10) if r.random() < 0.05 else None}
     if r.random() < 0.35:
         cond["loop"] = {"below": r.randint(1, 8), "back": r.choice(names),
                         "out": r.choice(names + [END])}
@@ -138,6 +148,9 @@ def _input(r: random.Random) -> dict:
 
 
 # --------------------------------------------------------------------------- builder
+ERRORS = {"ValueError": ValueError, "KeyError": KeyError, "RuntimeError": RuntimeError}
+
+
 def _seen(name: str, state: dict) -> str:
     return f"{name}({state.get('plain')},{state.get('count')},{len(state.get('log') or [])})"
 
@@ -145,6 +158,8 @@ def _seen(name: str, state: dict) -> str:
 def _route_value(E, route: dict, state: dict, mapped: bool):
     """The path's return value for ``route`` (keys of the path map when ``mapped``)."""
     key = (lambda n: f"k_{n}") if mapped else (lambda n: n)
+    if route["kind"] == "none":
+        return ()
     if route["kind"] == "name":
         return key(route["to"])
     if route["kind"] == "end":
@@ -154,13 +169,14 @@ def _route_value(E, route: dict, state: dict, mapped: bool):
     count = state.get("count") or 0
     if count >= route["cap"]:
         return key(END) if mapped else E.END
-    return [E.Send(t, {"plain": f"s{i}", "count": count + 1}) for i, t in enumerate(route["to"])]
+    sends = [E.Send(t, {"plain": f"s{i}", "count": count + 1}) for i, t in enumerate(route["to"])]
+    return sends[0] if route["lone"] else sends
 
 
 def _node(E, name: str, spec: dict):
     def body(state):
         if spec["raise_at"] is not None and state.get("count") == spec["raise_at"]:
-            raise ValueError(f"{name} fails at count {spec['raise_at']}")
+            raise ERRORS[spec["error"]](f"{name} fails at count {spec['raise_at']}")
         if spec["returns"] == "none":
             return None
         update = {"log": [_seen(name, state)], "count": 1}
@@ -168,7 +184,7 @@ def _node(E, name: str, spec: dict):
             update["plain"] = name
         if spec["returns"] == "command":
             goto = _route_value(E, spec["goto"], state, mapped=False)
-            return E.Command(goto=goto, update=update)
+            return E.Command(goto=goto, update=update) if goto != () else E.Command(update=update)
         return update
 
     async def abody(state):
@@ -184,6 +200,8 @@ def _path(E, cond: dict):
     mapped = cond["map"]
 
     def path(state):
+        if cond["raise_at"] is not None and state.get("count") == cond["raise_at"]:
+            raise ValueError(f"route from {cond['src']} fails at count {cond['raise_at']}")
         if "loop" in cond:
             loop = cond["loop"]
             target = loop["back"] if (state.get("count") or 0) < loop["below"] else loop["out"]
@@ -249,9 +267,11 @@ def _strip_unfinished_step(out):
 def compare(desc: dict) -> None:
     """Run ``desc`` on both engines: final state, then the updates + values stream."""
     config = {"recursion_limit": desc["recursion_limit"]}
+    if desc["max_concurrency"] is not None:
+        config["max_concurrency"] = desc["max_concurrency"]
     make = build(desc)
     method = "ainvoke" if is_async(desc) else desc["sync_method"]
-    smethod = "astream" if method == "ainvoke" else "stream"
+    smethod = "astream" if is_async(desc) else desc["sync_stream"]
     lg, sg = (run(E, make, desc["input"], method, config=config) for E in (LG, SG))
     assert_same(lg, sg)
     lg, sg = (

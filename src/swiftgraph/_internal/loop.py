@@ -944,7 +944,10 @@ class _StepWaiter:
 
     def on_done(self, fut: asyncio.Task[Any]) -> None:
         self.remaining -= 1
-        if self.failed is None and not fut.cancelled() and fut.exception() is not None:
+        # ``exception()`` is asked of every task, not only until the first failure: it
+        # marks the error retrieved, else asyncio logs "Task exception was never
+        # retrieved" for each later failure of the step (only the first is raised)
+        if not fut.cancelled() and fut.exception() is not None and self.failed is None:
             self.failed = fut
         if (self.failed is not None or self.remaining == 0) and not self.done.done():
             self.done.set_result(None)
