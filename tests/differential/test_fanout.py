@@ -235,8 +235,9 @@ def _sends_all_failing(E, asynchronous: bool):
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("method", ALL_METHODS)
 def test_several_failing_tasks_log_nothing(method, asynchronous, caplog):
-    """Found by test_fuzz_graph (seed 1xxx): the failures after the first one of a step
-    were left unretrieved, so asyncio logged "Task exception was never retrieved"."""
+    """Found by test_fuzz_graph (Sends to a node failing at one count): the failures
+    after the first one of a step were never retrieved, so asyncio logged "Task
+    exception was never retrieved" for each when the run's tasks were collected."""
     import gc
     import logging
 
