@@ -18,7 +18,8 @@ What is generated (and what is not):
   ``count`` is small, with or without a ``path_map``;
 - nodes returning a dict, None or ``Command(goto=..., update=...)`` (or no goto); nodes
   writing the plain key (two in one step: ``InvalidUpdateError``); a node or a path
-  raising at one ``count``; ``max_concurrency`` now and then;
+  raising at one ``count`` (maybe under a ``RetryPolicy``); ``Overwrite`` of the list;
+  keys outside the schema; ``max_concurrency`` now and then;
 - always a ``recursion_limit`` (the default is over 10,000 steps), small now and then.
 Routes only ever name nodes that exist (swiftgraph raises for unknown targets where
 LangGraph drops them, a documented difference), and every graph has an entry edge.
@@ -70,6 +71,9 @@ def describe(seed: int) -> dict:
             "returns": r.choices(["dict", "none", "command"], [0.75, 0.1, 0.15])[0],
             "raise_at": r.randint(1, 12) if r.random() < 0.08 else None,
             "error": r.choice(["ValueError", "KeyError", "RuntimeError"]),
+            "overwrite": r.random() < 0.06,  # writes ``Overwrite([...])`` to the log
+            "extra": r.random() < 0.05,  # also returns a key the schema doesn't have
+            "retry": r.random() < 0.1,  # a RetryPolicy (the failure repeats: same input)
         }
         if nodes[name]["returns"] == "command":
             # no goto at all now and then: a Command that only updates
@@ -182,6 +186,10 @@ def _node(E, name: str, spec: dict):
         if spec["returns"] == "none":
             return None
         update = {"log": [_seen(name, state)], "count": 1}
+        if spec.get("overwrite"):
+            update["log"] = E.Overwrite(update["log"])
+        if spec.get("extra"):
+            update["extra"] = name
         if spec["plain"]:
             update["plain"] = name
         if spec["returns"] == "command":
@@ -229,7 +237,9 @@ def build(desc: dict):
     def make(E):
         g = E.StateGraph(S)
         for name, spec in desc["nodes"].items():
-            g.add_node(name, _node(E, name, spec), defer=spec["defer"])
+            retry = E.RetryPolicy(initial_interval=0, jitter=False, max_attempts=2,
+                                  retry_on=Exception) if spec.get("retry") else None
+            g.add_node(name, _node(E, name, spec), defer=spec["defer"], retry_policy=retry)
         end = lambda t: E.END if t == END else (E.START if t == START else t)  # noqa: E731
         for src, dst in desc["edges"]:
             g.add_edge(end(src), end(dst))
