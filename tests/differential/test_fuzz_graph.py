@@ -18,7 +18,7 @@ What is generated (and what is not):
   ``count`` is small, with or without a ``path_map``;
 - nodes returning a dict, None or ``Command(goto=..., update=...)`` (or no goto); nodes
   writing the plain key (two in one step: ``InvalidUpdateError``); a node or a path
-  raising at one ``count`` (maybe under a ``RetryPolicy``); ``Overwrite`` of the list;
+  raising at one ``count`` (maybe under a ``RetryPolicy``; one such place a graph); ``Overwrite`` of the list;
   keys outside the schema; ``max_concurrency`` now and then;
 - always a ``recursion_limit`` (the default is over 10,000 steps), small now and then.
 Routes only ever name nodes that exist (swiftgraph raises for unknown targets where
@@ -101,6 +101,17 @@ def describe(seed: int) -> dict:
         conds.append(cond)
     if r.random() < 0.1:  # a conditional entry point
         conds.append({**_cond(r, names), "src": START})
+    # At most one place fails.  When two tasks of a step fail differently, which error
+    # the caller sees is a race on both engines (LangGraph pops the failed futures
+    # from a set), so only one node or path raises, and every task of it that fails
+    # in one step fails alike (same count, same message).
+    failing = [spec for spec in nodes.values() if spec["raise_at"] is not None]
+    failing += [cond for cond in conds if cond["raise_at"] is not None]
+    if len(failing) > 1:
+        keep = r.choice(failing)
+        for spec in failing:
+            if spec is not keep:
+                spec["raise_at"] = None
     return {
         "nodes": nodes,
         "edges": edges,
