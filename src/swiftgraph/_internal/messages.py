@@ -20,7 +20,7 @@ model's final message only if no token of it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -132,21 +132,14 @@ class RunMessages:
             self._find(meta, result)
 
     def _find(self, meta: dict[str, Any], response: Any) -> None:
-        emit, ns = self.stream.emit, self.ns
-        if is_message(response):
-            emit(ns, response, meta, True)
-        elif isinstance(response, Sequence) and not isinstance(response, str):
-            for value in response:
-                if is_message(value):
-                    emit(ns, value, meta, True)
+        """A returned message or list of them, else those in the update's values."""
+        if is_message(response) or _is_list(response):
+            found: Iterable[Any] = _messages_in(response)
         else:
-            for value in _state_values(response):
-                if is_message(value):
-                    emit(ns, value, meta, True)
-                elif isinstance(value, Sequence) and not isinstance(value, str):
-                    for item in value:
-                        if is_message(item):
-                            emit(ns, item, meta, True)
+            found = (m for value in _state_values(response) for m in _messages_in(value))
+        emit, ns = self.stream.emit, self.ns
+        for message in found:
+            emit(ns, message, meta, True)
 
     # --- the config a node gets -------------------------------------------------------
 
@@ -159,3 +152,15 @@ class RunMessages:
 
         return callback_manager(self.handler, task, config)
 
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def _messages_in(value: Any) -> Iterator[Any]:
+    """``value`` if it is a message, or the messages in it if it is a list of values."""
+    if is_message(value):
+        yield value
+    elif _is_list(value):
+        yield from (item for item in value if is_message(item))

@@ -412,7 +412,7 @@ class Checkpointing:
             return
         self.queue.append(record)
         if self.durability == "sync":
-            await self._store_queue()
+            await self.flush()
         else:
             self._write_behind()
 
@@ -453,7 +453,7 @@ class Checkpointing:
         if self.durability == "async":
             self._write_behind()
         elif not last:
-            await self._store_queue()
+            await self.flush()
 
     async def save_resume(self, base_id: str, task_id: str, values: list[Any]) -> None:
         """Answers to a task's interrupts so far: its next rerun replays them in order."""
@@ -462,15 +462,7 @@ class Checkpointing:
             self.serde.dumps((task_id, values), where="a resume value"),
         )
         self.queue.append(WriteBatch(self.thread_id, self.ns, base_id, [row]))
-        await self._store_queue()
-
-    async def _store_queue(self) -> None:
-        """Store everything queued, after what the write-behind is storing."""
-        if self.writer is not None:
-            await self.writer
-        if self.queue:
-            ops, self.queue = self.queue, []
-            await self.saver.aput_many(ops)
+        await self.flush()
 
     def _write_behind(self) -> None:
         writer = self.writer
@@ -489,9 +481,11 @@ class Checkpointing:
                 await saver.aput_many(ops)
 
     async def flush(self) -> None:
+        """Store everything queued, after what the write-behind is storing (raising
+        what a background batch raised)."""
         writer = self.writer
         if writer is not None:
-            await writer  # raises what a background batch raised
+            await writer
             self.writer = None
         if self.queue:
             ops, self.queue = self.queue, []
