@@ -13,7 +13,7 @@ triggers still holding a value from the previous step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from .channels import Channel
@@ -26,7 +26,7 @@ from .types import Send
 def plan(
     graph: CompiledGraph,
     channels: Mapping[str, Channel],
-    updated: Iterable[str],
+    updated: Collection[str],
     sends: list[Send],
     values: dict[str, Any],
     step: int,
@@ -38,15 +38,18 @@ def plan(
 
     A node runs when one of its trigger channels (its ``branch:to:`` edge trigger,
     a join barrier, a deferred trigger) is available; only channels updated in the
-    last step can have become available, so only their listeners are checked."""
+    last step (``updated``) can have become available, so only their listeners are
+    checked. An edge trigger is available exactly when it is in ``updated``."""
     trigger_to_nodes = graph.trigger_to_nodes
-    candidates: set[str] | list[str]
-    updated = list(updated)
+    candidates: Collection[str]
     if len(updated) == 1:
-        candidates = trigger_to_nodes.get(updated[0], ())  # type: ignore[assignment]
+        for only in updated:
+            candidates = trigger_to_nodes.get(only, ())
         if len(candidates) > 1:
             candidates = sorted(candidates)
     else:
+        if not isinstance(updated, (set, frozenset)):
+            updated = set(updated)
         candidates = {n for ch in updated for n in trigger_to_nodes.get(ch, ())}
         if len(candidates) > 1:
             candidates = sorted(candidates)
@@ -60,15 +63,21 @@ def plan(
                 f"{', '.join(repr(n) for n in graph.node_names)}."
             )
         tasks.append(Task(target, PUSH, idx, send.arg, (PUSH,), step))
+    ephemeral = graph.ephemeral
     for name in candidates:
         node = nodes[name]
         node_triggers = node.triggers
         if len(node_triggers) == 1:
-            ch = channels.get(node_triggers[0])
-            triggers: tuple[str, ...] = node_triggers if ch is not None and ch.is_available() else ()
+            t = node_triggers[0]
+            # a candidate listens to an updated channel: its only trigger is that one
+            if t in ephemeral or ((ch := channels.get(t)) is not None and ch.is_available()):
+                triggers: tuple[str, ...] = node_triggers
+            else:
+                triggers = ()
         else:
             triggers = tuple(
-                t for t in node_triggers if (c := channels.get(t)) is not None and c.is_available()
+                t for t in node_triggers
+                if (t in updated if t in ephemeral else (c := channels.get(t)) is not None and c.is_available())
             )
         if triggers:
             try:
@@ -107,11 +116,11 @@ def schema_order(values: dict[str, Any], keys: tuple[str, ...]) -> None:
 
 def channel(graph: CompiledGraph, channels: dict[str, Channel], name: str) -> Channel | None:
     """A run's channel, created on first use: a run of a large graph only pays for
-    the edge triggers it actually fires."""
+    the channels it actually writes. Edge triggers have none (see apply_writes)."""
     ch = channels.get(name)
     if ch is None:
         proto = graph.channels.get(name)
-        if proto is None:
+        if proto is None or name in graph.ephemeral:
             return None
         ch = channels[name] = proto.new()
     return ch
@@ -129,17 +138,19 @@ def apply_writes(
 ) -> tuple[set[str], list[Send], bool]:
     """Apply one superstep's writes; return (triggers now available, sends, output touched).
 
-    ``values`` mirrors the state channels' values and is kept in step here;
-    ``live_triggers`` holds the edge triggers that carry a value (they expire after
-    one step); ``deferred`` holds after-finish triggers waiting for the graph to
-    go quiet. ``record``, when given, receives the state-key writes (for checkpoints)."""
+    ``values`` mirrors the state channels' values, in schema order, and is kept in
+    step here; ``live_triggers`` holds the triggers that carry a value: edge triggers
+    (by name only: they hold no value but ``None`` and expire after one step) and
+    complete join barriers; ``deferred`` holds after-finish triggers waiting for the
+    graph to go quiet. ``record``, when given, receives the state-key writes (for
+    checkpoints)."""
     if len(tasks) > 1:
         tasks = sorted(tasks, key=Task.sort_key)
     by_channel: dict[str, list[Any]] = {}
     sends: list[Send] = []
     for task in tasks:
-        if task.kind is PULL:  # the triggers that started it are spent
-            for chan in task.triggers:
+        if task.kind is PULL:  # the triggers that started it are spent (edge triggers
+            for chan in task.triggers:  # have no channel: they expire by themselves)
                 ch = channels.get(chan)
                 if ch is not None:
                     ch.consume()
@@ -154,15 +165,24 @@ def apply_writes(
                 bucket.append(value)
     output_touched = not output_keys.isdisjoint(by_channel)
     updated: set[str] = set()
-    state_keys = graph.state_key_set
-    known = len(values)
+    state_keys, ephemeral = graph.state_key_set, graph.ephemeral
+    reorder = False
     for chan, vals in by_channel.items():
         if chan in state_keys:
             if record is not None:
                 record[chan] = vals
-            ch = channels.get(chan) or channel(graph, channels, chan)  # type: ignore[assignment]
-            if ch.update(vals) and ch.value is not MISSING:
-                values[chan] = ch.value
+            ch = channels.get(chan)
+            if ch is None:  # a plain key's first write
+                ch = channels[chan] = graph.channels[chan].new()
+            if ch.update(vals) and (value := ch.value) is not MISSING:
+                if chan not in values and values:  # a key's first value
+                    rank = graph.key_rank
+                    reorder = reorder or rank[chan] < rank[next(reversed(values))]
+                values[chan] = value
+            continue
+        if chan in ephemeral:
+            updated.add(chan)
+            live_triggers.add(chan)
             continue
         ch = channels.get(chan) or channel(graph, channels, chan)
         if ch is None:
@@ -172,13 +192,17 @@ def apply_writes(
             live_triggers.add(chan)
         elif chan in graph.deferred_channels:
             deferred.add(chan)
-    if len(values) != known:  # a key's first value: at most once per key and run
+    if reorder:  # a key first written after a key declared below it
         schema_order(values, graph.state_keys)
-    # edge triggers written last step and not this one expire
+    # triggers written last step and not this one expire (a join barrier stays until
+    # its node consumes it)
     if live_triggers:
         stale = [chan for chan in live_triggers if chan not in updated]
         for chan in stale:
-            ch = channels[chan]
+            ch = channels.get(chan)
+            if ch is None:  # an edge trigger
+                live_triggers.discard(chan)
+                continue
             if ch.is_available():
                 ch.update(())
             if not ch.is_available():

@@ -79,6 +79,15 @@ class CompiledGraph:
     functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block
     node_order: dict[str, int] = field(default_factory=dict)  # name -> position added
     extras: dict[str, Any] = field(default_factory=dict)
+    # Edge triggers (``branch:to:X``): always written ``None`` and available for exactly
+    # the step after the write, so a run keeps them as names in ``Run.live_triggers``
+    # instead of channel objects (see algo.apply_writes)
+    ephemeral: frozenset[str] = frozenset()
+    key_rank: dict[str, int] = field(default_factory=dict)  # state key -> schema position
+
+    def __post_init__(self) -> None:
+        if not self.key_rank:
+            self.key_rank = {k: i for i, k in enumerate(self.state_keys)}
 
 
 class Task:

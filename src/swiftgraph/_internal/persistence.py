@@ -544,9 +544,12 @@ def task_path(task: Task) -> str:
 def trigger_states(run: Run) -> dict[str, Any]:
     channels = run.channels
     out: dict[str, Any] = {}
+    ephemeral = run.graph.ephemeral
     for name in (*run.live_triggers, *run.deferred, *run.graph.barrier_channels):
         ch = channels.get(name)
         if ch is None:
+            if name in ephemeral:  # a live edge trigger (it has no channel object)
+                out[name] = None
             continue
         saved = ch.checkpoint()
         if saved is not MISSING:
@@ -829,6 +832,9 @@ def restore_into(run: Run, restored: Restored) -> None:
                 run.values[key] = ch.value
     schema_order(run.values, graph.state_keys)
     for key, saved in restored.triggers.items():
+        if key in graph.ephemeral:  # an edge trigger is live or absent: no channel
+            run.live_triggers.add(key)
+            continue
         ch = channel(graph, channels, key)
         if ch is None:
             continue
@@ -871,6 +877,7 @@ def pending_tasks(run: Run, restored: Restored) -> list[Task]:
         tasks = [Task(run.graph.nodes[START], PULL, START, restored.start, (START,), run.step)]
     else:
         available = [k for k, ch in run.channels.items() if ch.is_trigger and ch.is_available()]
+        available += [k for k in run.live_triggers if k in run.graph.ephemeral]
         tasks = plan(run.graph, run.channels, available, restored.sends, run.values, run.step)
     for task in tasks:
         task.run = run
