@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from .channels import Channel
+from .channels import Channel, LastValue
 from .compiled_types import CNode, CompiledGraph, Task
 from .constants import MISSING, PULL, PUSH
 from .errors import UnknownTargetError
@@ -174,11 +174,14 @@ def apply_writes(
             ch = channels.get(chan)
             if ch is None:  # a plain key's first write
                 ch = channels[chan] = graph.channels[chan].new()
-            if ch.update(vals) and (value := ch.value) is not MISSING:
-                if chan not in values and values:  # a key's first value
-                    rank = graph.key_rank
-                    reorder = reorder or rank[chan] < rank[next(reversed(values))]
-                values[chan] = value
+            if len(vals) == 1 and type(ch) is LastValue:  # the common case, inlined
+                ch.value = value = vals[0]
+            elif not ch.update(vals) or (value := ch.value) is MISSING:
+                continue
+            if chan not in values and values:  # a key's first value
+                rank = graph.key_rank
+                reorder = reorder or rank[chan] < rank[next(reversed(values))]
+            values[chan] = value
             continue
         if chan in ephemeral:
             updated.add(chan)

@@ -52,6 +52,13 @@ class CNode:
     ends: tuple[str, ...] = ()
     returns: bool = False  # Functional API: the return value is the output, not an update
     call_args: bool = False  # Functional API @task: input is (args, kwargs)
+    # a body the loop may call itself, without the executor's frames: nothing to
+    # inject, no retries, not a subgraph (the run adds: no concurrency bound)
+    plain: bool = False
+
+    def __post_init__(self) -> None:
+        fn = self.fn
+        self.plain = fn is not None and not fn.inject and not self.retry_policy and self.subgraph is None
 
 
 @dataclass(slots=True, eq=False)

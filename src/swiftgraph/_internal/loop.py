@@ -23,7 +23,6 @@ from typing import Any
 from . import caching as _caching
 from . import executor as _executor
 from .algo import apply_writes, plan
-from .callables import UserFn
 from .compiled_types import CNode, CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
 from .context import CURRENT_TASK
@@ -566,7 +565,7 @@ class Run:
             fn = node.fn
             if fn is None and node.subgraph is None:
                 result = task.input  # START forwards the input
-            elif fn is not None and (fn.is_async or self.inline) and self._plain(node, fn):
+            elif node.plain and (fn.is_async or self.inline) and self.semaphore is None and _executor.AWAIT_INLINE:
                 # the common case, without the executor's frames: an async body awaited
                 # here, or a sync body alone in its step under the sync API called here
                 token = CURRENT_TASK.set(task)
@@ -690,7 +689,7 @@ class Run:
             self.open_calls.add(current)
         try:
             fn = node.fn
-            if fn is not None and fn.is_async and self._plain(node, fn):
+            if node.plain and fn.is_async and self.semaphore is None and _executor.AWAIT_INLINE:  # type: ignore[union-attr]
                 # the common case, without the executor's two frames (as in run_task)
                 args, kw = task.input
                 token = CURRENT_TASK.set(task)
@@ -760,16 +759,6 @@ class Run:
                 await self.cp.save_resume(task.base, task.id, list(self.resumes[task.id]))
             value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
             await self.cp.save_writes(task.base, task, [("__interrupt__", value)], 1000 + answered)
-
-    def _plain(self, node: CNode, fn: UserFn) -> bool:
-        """A body the loop may call itself, skipping the executor's frames: the local
-        executor, nothing injected, no retries, no concurrency bound."""
-        return (
-            _executor.AWAIT_INLINE
-            and not fn.inject
-            and not node.retry_policy
-            and self.semaphore is None
-        )
 
     async def call_body(self, task: Task) -> Any:
         """A node body through the executor, under ``max_concurrency`` when set."""

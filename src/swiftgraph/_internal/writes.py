@@ -43,6 +43,8 @@ def result_writes(graph: CompiledGraph, node: CNode, result: Any) -> list[tuple[
         return []
     keys = node.output_keys
     if type(result) is dict:
+        if keys.issuperset(result):  # the usual case: every key is the schema's
+            return list(result.items())
         writes = [(k, v) for k, v in result.items() if k in keys]
         if graph.warn_dropped_keys and len(writes) != len(result):
             _warn_dropped(node, [k for k in result if k not in keys])
