@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from .channels import Channel, LastValue
+from .channels import Channel, raise_two_values
 from .compiled_types import CNode, CompiledGraph, Task
 from .constants import MISSING, PULL, PUSH
 from .errors import UnknownTargetError
@@ -116,11 +116,12 @@ def schema_order(values: dict[str, Any], keys: tuple[str, ...]) -> None:
 
 def channel(graph: CompiledGraph, channels: dict[str, Channel], name: str) -> Channel | None:
     """A run's channel, created on first use: a run of a large graph only pays for
-    the channels it actually writes. Edge triggers have none (see apply_writes)."""
+    the channels it actually writes. Edge triggers and plain keys have none (see
+    apply_writes)."""
     ch = channels.get(name)
     if ch is None:
         proto = graph.channels.get(name)
-        if proto is None or name in graph.ephemeral:
+        if proto is None or name in graph.ephemeral or name in graph.plain_keys:
             return None
         ch = channels[name] = proto.new()
     return ch
@@ -165,18 +166,17 @@ def apply_writes(
                 bucket.append(value)
     output_touched = not output_keys.isdisjoint(by_channel)
     updated: set[str] = set()
-    state_keys, ephemeral = graph.state_key_set, graph.ephemeral
+    state_keys, plain_keys, ephemeral = graph.state_key_set, graph.plain_keys, graph.ephemeral
     reorder = False
     for chan, vals in by_channel.items():
         if chan in state_keys:
             if record is not None:
                 record[chan] = vals
-            ch = channels.get(chan)
-            if ch is None:  # a plain key's first write
-                ch = channels[chan] = graph.channels[chan].new()
-            if len(vals) == 1 and type(ch) is LastValue:  # the common case, inlined
-                ch.value = value = vals[0]
-            elif not ch.update(vals) or (value := ch.value) is MISSING:
+            if chan in plain_keys:  # no channel object: its value is in ``values``
+                if len(vals) != 1:
+                    raise_two_values(chan)
+                value = vals[0]
+            elif not (ch := channels[chan]).update(vals) or (value := ch.value) is MISSING:
                 continue
             if chan not in values and values:  # a key's first value
                 rank = graph.key_rank

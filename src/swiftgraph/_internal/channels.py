@@ -79,16 +79,23 @@ class LastValue(Channel):
         if not values:
             return False
         if len(values) != 1:
-            raise InvalidUpdateError(
-                create_error_message(
-                    message=f"At key '{self.key}': Can receive only one value per step. "
-                    "Use an Annotated key to handle multiple values.",
-                    error_code=ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
-                ),
-                ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
-            )
+            raise_two_values(self.key)
         self.value = values[0]
         return True
+
+
+def raise_two_values(key: str) -> None:
+    """A plain key written twice in one step (LangGraph's error, word for word). Runs
+    keep plain keys in their ``values`` dict, without a channel object, and raise this
+    themselves (see algo.apply_writes)."""
+    raise InvalidUpdateError(
+        create_error_message(
+            message=f"At key '{key}': Can receive only one value per step. "
+            "Use an Annotated key to handle multiple values.",
+            error_code=ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
+        ),
+        ErrorCode.INVALID_CONCURRENT_GRAPH_UPDATE,
+    )
 
 
 def _overwrite_value(value: Any) -> tuple[bool, Any]:

@@ -90,6 +90,9 @@ class CompiledGraph:
     # the step after the write, so a run keeps them as names in ``Run.live_triggers``
     # instead of channel objects (see algo.apply_writes)
     ephemeral: frozenset[str] = frozenset()
+    # Plain state keys (LastValue): a run keeps their value in ``Run.values`` only,
+    # with no channel object (apply_writes checks the one-write-per-step rule)
+    plain_keys: frozenset[str] = frozenset()
     key_rank: dict[str, int] = field(default_factory=dict)  # state key -> schema position
 
     def __post_init__(self) -> None:

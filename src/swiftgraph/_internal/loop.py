@@ -23,7 +23,7 @@ from typing import Any
 from . import caching as _caching
 from . import executor as _executor
 from .algo import apply_writes, plan
-from .compiled_types import CNode, CompiledGraph, Task, task_id
+from .compiled_types import CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
 from .context import CURRENT_TASK
 from .errors import (

@@ -296,9 +296,12 @@ class Checkpointing:
             self.delta_bytes >= self.snap_bytes
         )
         full: dict[str, Any] = {}
+        values, plain = run.values, graph.plain_keys
         for k in graph.state_keys:
-            ch = channels.get(k)  # absent: a plain key never written
-            if ch is not None and (saved := ch.checkpoint()) is not MISSING:
+            if k in plain:  # its value, if written, is in run.values (it has no channel)
+                if k in values:
+                    full[k] = values[k]
+            elif (ch := channels.get(k)) is not None and (saved := ch.checkpoint()) is not MISSING:
                 full[k] = saved
         triggers = trigger_states(run)
         payload: dict[str, Any] = {"trig": triggers, "sends": encode_sends(sends)}
@@ -319,6 +322,8 @@ class Checkpointing:
                 if chan in graph.state_key_set:
                     if chan in graph.reducer_keys:
                         delta[chan] = vals
+                    elif chan in plain:
+                        state[chan] = values[chan]
                     else:
                         state[chan] = channels[chan].checkpoint()
             data, base_id = self._delta_data(payload, state, delta)
@@ -825,6 +830,9 @@ def restore_into(run: Run, restored: Restored) -> None:
     graph = run.graph
     channels = run.channels
     for key, value in materialize(graph, restored).items():
+        if key in graph.plain_keys:
+            run.values[key] = value
+            continue
         ch = channel(graph, channels, key)
         if ch is not None:
             ch.restore(value)

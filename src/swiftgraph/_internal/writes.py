@@ -14,6 +14,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from .algo import channel, schema_order
+from .channels import raise_two_values
 from .compiled_types import CBranch, CNode, CompiledGraph
 from .constants import END, PUSH, START, branch_channel
 from .errors import (
@@ -127,12 +128,20 @@ def fresh_state(run: Run, branch: CBranch, writes: list[tuple[str, Any]], return
         if chan in state_keys and (keys is None or chan in keys):
             own.setdefault(chan, []).append(value)
     fresh = False
+    plain = run.graph.plain_keys
     for chan, vals in own.items():
-        ch = channel(run.graph, run.channels, chan).copy()  # type: ignore[union-attr]
-        ch.update(vals)
-        if ch.is_available():
-            fresh = fresh or chan not in state
-            state[chan] = ch.value
+        if chan in plain:  # no channel object (see algo.apply_writes)
+            if len(vals) != 1:
+                raise_two_values(chan)
+            value = vals[0]
+        else:
+            ch = channel(run.graph, run.channels, chan).copy()  # type: ignore[union-attr]
+            ch.update(vals)
+            if not ch.is_available():
+                continue
+            value = ch.value
+        fresh = fresh or chan not in state
+        state[chan] = value
     if fresh:  # a key's first value: in schema order, as LangGraph reads the state
         schema_order(state, keys or run.graph.state_keys)
     if mapper is not None:
