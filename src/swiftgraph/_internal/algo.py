@@ -140,11 +140,10 @@ def apply_writes(
     """Apply one superstep's writes; return (triggers now available, sends, output touched).
 
     ``values`` mirrors the state channels' values, in schema order, and is kept in
-    step here; ``live_triggers`` holds the triggers that carry a value: edge triggers
-    (by name only: they hold no value but ``None`` and expire after one step) and
-    complete join barriers; ``deferred`` holds after-finish triggers waiting for the
-    graph to go quiet. ``record``, when given, receives the state-key writes (for
-    checkpoints)."""
+    step here. ``live_triggers`` holds the edge triggers written in the step, by name:
+    they carry nothing but ``None`` and expire after one step, so they need no channel
+    object. ``deferred`` holds after-finish triggers waiting for the graph to go
+    quiet. ``record``, when given, receives the state-key writes (for checkpoints)."""
     if len(tasks) > 1:
         tasks = sorted(tasks, key=Task.sort_key)
     by_channel: dict[str, list[Any]] = {}
@@ -165,6 +164,7 @@ def apply_writes(
             else:
                 bucket.append(value)
     output_touched = not output_keys.isdisjoint(by_channel)
+    live_triggers.clear()  # edge triggers written last step expire, unless written again
     updated: set[str] = set()
     state_keys, plain_keys, ephemeral = graph.state_key_set, graph.plain_keys, graph.ephemeral
     reorder = False
@@ -190,26 +190,12 @@ def apply_writes(
         ch = channels.get(chan) or channel(graph, channels, chan)
         if ch is None:
             continue
-        if ch.update(vals) and ch.is_available():
+        if ch.update(vals) and ch.is_available():  # a join barrier, complete
             updated.add(chan)
-            live_triggers.add(chan)
         elif chan in graph.deferred_channels:
             deferred.add(chan)
     if reorder:  # a key first written after a key declared below it
         schema_order(values, graph.state_keys)
-    # triggers written last step and not this one expire (a join barrier stays until
-    # its node consumes it)
-    if live_triggers:
-        stale = [chan for chan in live_triggers if chan not in updated]
-        for chan in stale:
-            ch = channels.get(chan)
-            if ch is None:  # an edge trigger
-                live_triggers.discard(chan)
-                continue
-            if ch.is_available():
-                ch.update(())
-            if not ch.is_available():
-                live_triggers.discard(chan)
     # a step that triggers nothing lets deferred nodes run
     if deferred and not updated:
         for chan in list(deferred):
