@@ -149,9 +149,9 @@ def apply_writes(
     by_channel: dict[str, list[Any]] = {}
     sends: list[Send] = []
     for task in tasks:
-        if task.kind is PULL:  # the triggers that started it are spent (edge triggers
-            for chan in task.triggers:  # have no channel: they expire by themselves)
-                ch = channels.get(chan)
+        if task.kind is PULL and task.node.held:  # the join barriers, deferred triggers
+            for chan in task.node.held:  # that started it are spent (a trigger that
+                ch = channels.get(chan)  # isn't available doesn't change)
                 if ch is not None:
                     ch.consume()
         for chan, value in task.writes:

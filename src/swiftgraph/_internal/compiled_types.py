@@ -55,6 +55,9 @@ class CNode:
     # a body the loop may call itself, without the executor's frames: nothing to
     # inject, no retries, not a subgraph (the run adds: no concurrency bound)
     plain: bool = False
+    # its triggers that are channel objects (join barriers, deferred triggers), which
+    # its run consumes; edge triggers expire by themselves (set by CompiledGraph)
+    held: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         fn = self.fn
@@ -98,6 +101,8 @@ class CompiledGraph:
     def __post_init__(self) -> None:
         if not self.key_rank:
             self.key_rank = {k: i for i, k in enumerate(self.state_keys)}
+        for node in self.nodes.values():
+            node.held = tuple(t for t in node.triggers if t in self.channels and t not in self.ephemeral)
 
 
 class Task:
