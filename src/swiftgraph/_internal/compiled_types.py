@@ -169,14 +169,6 @@ class Task:
             self._id = task_id(base, self.step, self.kind, self.key)
         return self._id
 
-    def info(self) -> tuple[Any, ...]:
-        """What the timeline keeps of a task: plain values, no reference back to the run
-        (a task -> run -> timeline -> task cycle would leave every run to the garbage
-        collector instead of freeing it when it ends)."""
-        base = self.base or (self.run.run_key if self.run is not None else "")
-        ns = self.run.ns if self.run is not None else ()
-        return (self.node.name, self.step, self.kind, self.key, base, ns, self.input, self._id)
-
 
 def task_id(base: str, step: int, kind: str, key: Any) -> str:
     h = hashlib.blake2b(f"{base}|{step}|{kind}|{key}".encode(), digest_size=16).hexdigest()

@@ -423,7 +423,8 @@ class Run:
         offset = tl.wall_offset
         out = []
         for e in entries:
-            name, step, kind, key, base, _ns, _input, known = e[0]
+            name = e[0]  # timeline.LIVE_NAME, then LIVE_IDENTITY
+            step, kind, key, base, _ns, _input, known = e[9:16]
             end = e[2]
             out.append([
                 name, known or task_id(base, step, kind, key), step, round((e[1] + offset) * 1e6),
@@ -551,7 +552,7 @@ class Run:
         if self.timeline is not None and not node.hidden:
             if self.cp is not None:
                 task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
-            record = [task.info(), time.perf_counter(), None, "running", None, None, 0, None, None]  # live_entry
+            record = live_entry(task, time.perf_counter())
             task.record = record
             self.timeline.live.append(record)
         modes = self.modes

@@ -1,7 +1,7 @@
 """The run timeline: one record per task, cheap enough to leave on.
 
-While a run is live the engine keeps one small list per task (``LIVE_*`` slots:
-the task, start, end, outcome, error, parent entry, retries): a list is the cheapest
+While a run is live the engine keeps one small flat list per task (``LIVE_*`` slots:
+the task's name, start, end, outcome, error, parent entry, retries, ..., then its identity): a list is the cheapest
 thing to allocate on the hot path. :meth:`Timeline.resolve` turns them into
 :class:`TaskRecord` objects when somebody reads the timeline. Everything that *reads* a timeline (critical path,
 Gantt charts, the HTML report) lives in :mod:`swiftgraph.report`, a leaf the core
@@ -16,9 +16,12 @@ from typing import Any, Literal
 Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"]
 
 (
-    LIVE_TASK, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES,
+    LIVE_NAME, LIVE_START, LIVE_END, LIVE_OUTCOME, LIVE_ERROR, LIVE_PARENT, LIVE_RETRIES,
     LIVE_OUTPUT, LIVE_THREAD,
 ) = range(9)
+# then the task's identity: step, kind, key, base (checkpoint or run key), namespace,
+# input, id if known (one flat list per task: no tuple inside it)
+LIVE_IDENTITY = slice(9, 16)
 
 
 def _output(writes: Any) -> Any:
@@ -30,7 +33,16 @@ def _output(writes: Any) -> Any:
 
 
 def live_entry(task: Any, start: float, parent: list[Any] | None = None) -> list[Any]:
-    return [task.info(), start, None, "running", None, parent, 0, None, None]
+    """A task's entry: plain values, no reference back to the run (a task -> run ->
+    timeline -> task cycle would leave every run to the garbage collector instead of
+    freeing it when it ends)."""
+    run = task.run
+    base = task.base or (run.run_key if run is not None else "")
+    ns = run.ns if run is not None else ()
+    return [
+        task.node.name, start, None, "running", None, parent, 0, None, None,
+        task.step, task.kind, task.key, base, ns, task.input, task._id,
+    ]
 
 
 @dataclass(slots=True)
@@ -89,7 +101,8 @@ class Timeline:
         from .compiled_types import task_id
 
         for entry in self.live:
-            name, step, kind, key, base, ns, task_input, known_id = entry[LIVE_TASK]
+            name = entry[LIVE_NAME]
+            step, kind, key, base, ns, task_input, known_id = entry[LIVE_IDENTITY]
             parent = entry[LIVE_PARENT]
             record = TaskRecord(
                 id=known_id or task_id(base, step, kind, key),
