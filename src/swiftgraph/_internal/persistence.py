@@ -54,7 +54,7 @@ from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, WriteBatc
 
 from .constants import MISSING, PUSH
 from .errors import CheckpointError
-from .serde import MARK, SerializationError, register
+from .serde import _JSON_OUT, MARK, SerializationError, register
 from .types import Interrupt, Overwrite, Send
 
 if TYPE_CHECKING:
@@ -197,7 +197,15 @@ def _encode(parts: Parts, span: int) -> bytes:
 
 
 def _json_key(chan: str) -> bytes:
-    return json.dumps(chan).encode()
+    key = _JSON_KEYS.get(chan)
+    if key is None:
+        key = json.dumps(chan).encode()
+        if len(_JSON_KEYS) < 4096:  # channel names: a graph's few, reused every step
+            _JSON_KEYS[chan] = key
+    return key
+
+
+_JSON_KEYS: dict[str, bytes] = {}
 
 
 def now_iso() -> str:
@@ -296,25 +304,35 @@ class Checkpointing:
             self.delta_bytes >= self.snap_bytes
         )
         full: dict[str, Any] = {}
-        values, plain = run.values, graph.plain_keys
+        values, plain_keys = run.values, graph.plain_keys
         for k in graph.state_keys:
-            if k in plain:  # its value, if written, is in run.values (it has no channel)
+            if k in plain_keys:  # its value, if written, is in run.values (it has no channel)
                 if k in values:
                     full[k] = values[k]
             elif (ch := channels.get(k)) is not None and (saved := ch.checkpoint()) is not MISSING:
                 full[k] = saved
         triggers = trigger_states(run)
-        payload: dict[str, Any] = {"trig": triggers, "sends": encode_sends(sends)}
+        # the payload's members in two parts: ``payload``, values that came from the
+        # run (the serializer tags what JSON can't say), and ``plain``, what the engine
+        # made of str, int, None and lists of them (written as is: the serializer
+        # would walk it only to change nothing)
+        payload: dict[str, Any] = {}
+        plain: dict[str, Any] = {"sends": []} if not sends else {}
+        if sends:
+            payload["sends"] = encode_sends(sends)
+        # edge triggers hold None, join barriers a list of node names; a deferred
+        # trigger holds a tuple
+        (plain if all(v is None or type(v) is list for v in triggers.values()) else payload)["trig"] = triggers
         if start is not MISSING:
             payload["start"] = start
         if ran is not None:
-            payload["ran"] = ran
+            plain["ran"] = ran
         if tl:
-            payload["tl"] = tl  # the step's task timings: reports rebuild runs exactly
+            plain["tl"] = tl  # the step's task timings: reports rebuild runs exactly
         base_id = None
         if snapshot:
             payload["state"] = full
-            data = self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}")
+            data = self._head(payload, plain)
         else:
             state: dict[str, Any] = {}
             delta: dict[str, list[Any]] = {}
@@ -322,11 +340,11 @@ class Checkpointing:
                 if chan in graph.state_key_set:
                     if chan in graph.reducer_keys:
                         delta[chan] = vals
-                    elif chan in plain:
+                    elif chan in plain_keys:
                         state[chan] = values[chan]
                     else:
                         state[chan] = channels[chan].checkpoint()
-            data, base_id = self._delta_data(payload, state, delta)
+            data, base_id = self._delta_data(payload, plain, state, delta)
         meta: dict[str, Any] = {"source": source, "step": step, "parents": dict(self.parents)}
         if metadata:
             meta.update(_json_safe(metadata))
@@ -366,8 +384,20 @@ class Checkpointing:
 
     # --- compacted deltas (see the module docstring) ----------------------------------
 
+    def _head(self, payload: dict[str, Any], plain: dict[str, Any]) -> bytes:
+        """``payload`` and ``plain`` (see make_record) as one JSON object."""
+        where = f"the checkpoint of thread {self.thread_id!r}"
+        try:
+            data = _JSON_OUT.encode(plain).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in a node name: escaped
+            data = self.serde.dumps(plain, where=where)
+        if payload:
+            data = self.serde.dumps(payload, where=where)[:-1] + b"," + data[1:]
+        return data
+
     def _delta_data(
-        self, payload: dict[str, Any], state: dict[str, Any], delta: dict[str, list[Any]]
+        self, payload: dict[str, Any], plain: dict[str, Any], state: dict[str, Any],
+        delta: dict[str, list[Any]],
     ) -> tuple[bytes, str | None]:
         """A delta's bytes, and the checkpoint it applies to when not its parent.
 
@@ -379,7 +409,7 @@ class Checkpointing:
         if not links or MARK in state or MARK in delta:  # (no hand-made object with that key)
             payload["state"], payload["delta"] = state, delta
             self._pending = (len(links), 1, None)
-            return self.serde.dumps(payload, where=where), None
+            return self._head(payload, plain), None
         own = _parts(self.serde, state, {chan: [vals] for chan, vals in delta.items()}, where, self.encoded)
         keep, span = len(links), 1
         while True:  # a FANOUT-ary counter: FANOUT - 1 links of one span on top, merged
@@ -390,7 +420,7 @@ class Checkpointing:
                 break
             keep, span = low, span * FANOUT
         merged = _merge([*(link.parts(self.serde) for link in links[keep:]), own]) if span > 1 else own
-        head = self.serde.dumps(payload, where=where)
+        head = self._head(payload, plain)
         data = head[:-1] + b"," + _encode(merged, span) + (b',"n":%d}' % span if span > 1 else b"}")
         self._pending = (keep, span, merged)
         return data, links[keep - 1].checkpoint_id if span > 1 else None
@@ -442,6 +472,9 @@ class Checkpointing:
         for i, (chan, value) in enumerate(writes):
             if chan == PUSH_SENDS:
                 value = [value.node, value.arg]
+            if value is None:  # an edge trigger's write
+                rows.append(PendingWrite(path, tid, idx0 + i, chan, b"null"))
+                continue
             try:
                 data = dumps(value)
             except SerializationError:  # again, to name the write in the message
