@@ -58,6 +58,9 @@ class CNode:
     # its triggers that are channel objects (join barriers, deferred triggers), which
     # its run consumes; edge triggers expire by themselves (set by CompiledGraph)
     held: tuple[str, ...] = ()
+    # START, or a plain body without conditional edges (set by CompiledGraph): alone in
+    # its step, the loop runs it without run_task (see Run.execute)
+    bare: bool = False
 
     def __post_init__(self) -> None:
         fn = self.fn
@@ -103,6 +106,10 @@ class CompiledGraph:
             self.key_rank = {k: i for i, k in enumerate(self.state_keys)}
         for node in self.nodes.values():
             node.held = tuple(t for t in node.triggers if t in self.channels and t not in self.ephemeral)
+            node.bare = (
+                not node.branches and not node.returns
+                and (node.plain or (node.fn is None and node.subgraph is None))
+            )
 
 
 class Task:

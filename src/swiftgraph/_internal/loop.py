@@ -34,7 +34,7 @@ from .errors import (
     ParentCommand,
     create_error_message,
 )
-from .timeline import LIVE_END, LIVE_ERROR, LIVE_OUTCOME, LIVE_START, Timeline, live_entry
+from .timeline import LIVE_END, LIVE_ERROR, LIVE_OUTCOME, LIVE_OUTPUT, LIVE_START, Timeline, live_entry
 from .types import Command
 from .writes import fresh_state, result_writes, route
 
@@ -221,6 +221,8 @@ class Run:
             stream_values = "values" in self.modes
             # nothing to stream or serve from a cache: a lone task needs none of run_step
             direct = not self.modes and self.cache is None
+            # ... nor, unsaved and unbounded, run_task's frame for a bare node (below)
+            inline = direct and cp is None and self.semaphore is None and _executor.AWAIT_INLINE
             while tasks:
                 if before and self._breakpoint(tasks, "before", skip=resumed):
                     self._paused()
@@ -229,7 +231,41 @@ class Run:
                 if direct and len(tasks) == 1 and not self.saved:
                     task = tasks[0]
                     task.base = self.run_key
-                    await self.run_task(task, True)
+                    node = task.node
+                    fn = node.fn
+                    if inline and node.bare and (fn is None or fn.is_async or self.inline):
+                        # run_task's common case, here: one coroutine less per step
+                        task.run = self
+                        record = None
+                        if timeline is not None and not node.hidden:
+                            record = task.record = live_entry(task, time.perf_counter())
+                            timeline.live.append(record)
+                        try:
+                            if fn is None:
+                                result = task.input  # START forwards the input
+                            else:
+                                token = CURRENT_TASK.set(task)
+                                try:
+                                    result = fn.fn(task.input)
+                                    if fn.is_async or asyncio.iscoroutine(result):
+                                        result = await result
+                                finally:
+                                    CURRENT_TASK.reset(token)
+                            writes = result_writes(graph, node, result)
+                        except BaseException as exc:
+                            if await self._task_failed(task, record, exc, False):
+                                raise
+                        else:
+                            if node.static_writes:
+                                writes.extend(node.static_writes)
+                            task.writes = writes
+                            task.done = True
+                            if record is not None:
+                                record[LIVE_END] = time.perf_counter()
+                                record[LIVE_OUTCOME] = "ok"
+                                record[LIVE_OUTPUT] = writes
+                    else:
+                        await self.run_task(task, True)
                 else:
                     await self.run_step(tasks)
                 if self.interrupts:
@@ -604,7 +640,28 @@ class Run:
                 writes.extend(route(graph, node, branch, out))
             task.writes = writes
             task.done = True
-        except GraphInterrupt as exc:
+        except BaseException as exc:
+            if await self._task_failed(task, record, exc, debug):
+                raise
+            return
+        if record is not None:
+            record[LIVE_END] = time.perf_counter()
+            record[LIVE_OUTCOME] = "ok"
+            record[LIVE_OUTPUT] = writes
+        if modes and "messages" in modes and not node.hidden:
+            # before its writes are saved: a message streamed without an id gets one
+            self.messages.node_end(task, result)
+        if self.cp is not None:
+            await self.cp.save_writes(task.base, task, writes, last=alone)
+        if modes and not emitted:
+            self._emit_done(task, writes, result)
+
+    async def _task_failed(self, task: Task, record: list[Any] | None, exc: BaseException, debug: bool) -> bool:
+        """A task's body (or its writes) raised ``exc``: note it. True: the caller
+        re-raises it; False: the task was interrupted (``interrupt()``), and the step
+        ends with it pending."""
+        node = task.node
+        if isinstance(exc, GraphInterrupt):
             if record is not None:
                 record[LIVE_END] = time.perf_counter()
                 record[LIVE_OUTCOME] = "interrupted"
@@ -614,37 +671,25 @@ class Run:
             await self._interrupted(task, exc)
             if debug:
                 self._emit_task_result(task, None, {}, list(exc.args[0]) if exc.args else [])
-            return
-        except BaseException as exc:
-            if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
-                await self.cp.save_writes(task.base, task, [("__error__", repr(exc))], -1)
-            if node.returns and self.open_calls:
-                # the entrypoint failed: the task calls it started are now orphans
-                for call in list(self.open_calls):
-                    call.cancel()
-            if record is not None:
-                record[LIVE_END] = time.perf_counter()
-                record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-                record[LIVE_ERROR] = repr(exc)
-            if debug and not isinstance(exc, asyncio.CancelledError):
-                self._emit_task_result(task, exc)
-            if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
-                try:
-                    exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
-                except Exception:
-                    pass
-            raise
+            return False
+        if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
+            await self.cp.save_writes(task.base, task, [("__error__", repr(exc))], -1)
+        if node.returns and self.open_calls:
+            # the entrypoint failed: the task calls it started are now orphans
+            for call in list(self.open_calls):
+                call.cancel()
         if record is not None:
             record[LIVE_END] = time.perf_counter()
-            record[LIVE_OUTCOME] = "ok"
-            record[7] = writes  # timeline.LIVE_OUTPUT
-        if modes and "messages" in modes and not node.hidden:
-            # before its writes are saved: a message streamed without an id gets one
-            self.messages.node_end(task, result)
-        if self.cp is not None:
-            await self.cp.save_writes(task.base, task, writes, last=alone)
-        if modes and not emitted:
-            self._emit_done(task, writes, result)
+            record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+            record[LIVE_ERROR] = repr(exc)
+        if debug and not isinstance(exc, asyncio.CancelledError):
+            self._emit_task_result(task, exc)
+        if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
+            try:
+                exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
+            except Exception:
+                pass
+        return True
 
     def _emit_done(self, task: Task, writes: list[tuple[str, Any]], result: Any) -> None:
         node = task.node
@@ -724,7 +769,7 @@ class Run:
         if record is not None:
             record[LIVE_END] = time.perf_counter()
             record[LIVE_OUTCOME] = "ok"
-            record[7] = result  # timeline.LIVE_OUTPUT
+            record[LIVE_OUTPUT] = result
         if self.modes and "messages" in self.modes:
             self.messages.node_end(task, result)
         if entry is not None:
