@@ -296,7 +296,8 @@ class Run:
                         )
                     )
                 tasks = self._plan(updated, sends) if (updated or sends) else []
-                updated = sends = None  # type: ignore[assignment]  # not kept alive while the step runs
+                # not kept alive while the next step runs
+                updated = sends = writes = result = record = None  # type: ignore[assignment]
                 if cp is not None:
                     self._emit_checkpoint(tasks)
         finally:
