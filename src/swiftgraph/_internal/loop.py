@@ -279,9 +279,8 @@ class Run:
                     if stream_values:
                         self.emit("values", self.read_output())
                 if cp is not None:
-                    await self._save(
-                        "loop", self.step, sends, ran=sorted({t.name for t in tasks}), tl=self._step_timeline()
-                    )
+                    ran = [tasks[0].name] if len(tasks) == 1 else sorted({t.name for t in tasks})
+                    await self._save("loop", self.step, sends, ran=ran, tl=self._step_timeline())
                 self.step += 1
                 if after and self._breakpoint(tasks, "after"):
                     self._paused()

@@ -54,7 +54,7 @@ from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite, WriteBatc
 
 from .constants import MISSING, PUSH
 from .errors import CheckpointError
-from .serde import _JSON_OUT, MARK, SerializationError, register
+from .serde import MARK, SerializationError, _json_text, register
 from .types import Interrupt, Overwrite, Send
 
 if TYPE_CHECKING:
@@ -262,7 +262,9 @@ class Checkpointing:
         self.ns = ns
         self.durability = durability
         self.current: CheckpointRecord | None = None  # the last checkpoint of this run
-        self.last: Restored | None = None  # ``current`` as channel states, for the cache
+        # ``current`` as channel states, for the cache: Restored's fields, in order, as a
+        # tuple (made at every step, read once at the end: see finish)
+        self.last: tuple[Any, ...] | None = None
         self.chain = 0
         self.delta_bytes = 0
         self.snap_bytes = 0
@@ -368,17 +370,9 @@ class Checkpointing:
         self.current = record
         self.encoded.clear()
         # cached when the run ends: the next load of it in this process needs no replay
-        self.last = Restored(
-            record=record,
-            state=full,
-            triggers=triggers,
-            sends=list(sends),
-            start=start,
-            chain=self.chain,
-            delta_bytes=self.delta_bytes,
-            snap_bytes=self.snap_bytes,
-            ran=ran,
-            links=self.links,
+        self.last = (
+            record, full, triggers, sends, start, self.chain, self.delta_bytes, self.snap_bytes,
+            ran, self.links,
         )
         return record
 
@@ -388,7 +382,7 @@ class Checkpointing:
         """``payload`` and ``plain`` (see make_record) as one JSON object."""
         where = f"the checkpoint of thread {self.thread_id!r}"
         try:
-            data = _JSON_OUT.encode(plain).encode("utf-8")
+            data = _json_text(plain).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate in a node name: escaped
             data = self.serde.dumps(plain, where=where)
         if payload:
@@ -535,7 +529,13 @@ class Checkpointing:
         before it were never stored) and the pending writes of a step cut short."""
         import dataclasses
 
-        last = self.last
+        last = None
+        if self.last is not None:
+            record, full, triggers, sends, start, chain, delta_bytes, snap_bytes, ran, links = self.last
+            last = Restored(
+                record=record, state=full, triggers=triggers, sends=list(sends), start=start,
+                chain=chain, delta_bytes=delta_bytes, snap_bytes=snap_bytes, ran=ran, links=links,
+            )
         if self.durability == "exit" and records:
             record = records[-1]
             if last is not None and last.record is record:
