@@ -296,7 +296,7 @@ class Run:
                     )
                 tasks = self._plan(updated, sends) if (updated or sends) else []
                 # not kept alive while the next step runs
-                updated = sends = writes = result = record = None  # type: ignore[assignment]
+                updated = sends = writes = result = record = task = node = fn = token = None  # type: ignore[assignment]
                 if cp is not None:
                     self._emit_checkpoint(tasks)
         finally:
@@ -514,23 +514,25 @@ class Run:
             # taken every chunk before them, so side effects follow those chunks and a
             # consumer that stops early stops the run
             await self.pace()
-        run_one: Callable[[Task, bool], Any] = self.run_task
+        run_one: Callable[[Task, bool], Any] | None = None  # None: self.run_task
         if self.cache is not None:  # after the starts: LangGraph shows hits started
             tasks, run_one = await _caching.serve_step(self, tasks)
             if not tasks:
                 return
         if len(tasks) == 1:
-            await run_one(tasks[0], True)  # alone in its step
+            await (run_one or self.run_task)(tasks[0], True)  # alone in its step
             return
         self.inline = False
         loop = asyncio.get_running_loop()
         waiter = _StepWaiter(loop, len(tasks))
+        on_done = waiter.on_done  # one bound method for all the tasks
         futures = []
-        # a plain loop, not a comprehension: one would make ``loop`` and ``run_one``
-        # cells, two more objects per waiting run for the garbage collector
+        # While the tasks run, every object this frame holds is one more for the
+        # garbage collector to walk per waiting run: a plain loop, not a comprehension
+        # (whose cells would be two), and no bound method kept for the usual run_task
         for t in tasks:
-            fut = loop.create_task(run_one(t, False))
-            fut.add_done_callback(waiter.on_done)
+            fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
+            fut.add_done_callback(on_done)
             futures.append(fut)
         try:
             await waiter.done
