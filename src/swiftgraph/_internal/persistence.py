@@ -43,6 +43,7 @@ uses pickle, and loading never imports or runs code.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import operator
 import time
@@ -808,10 +809,8 @@ def materialize(graph: CompiledGraph, restored: Restored) -> dict[str, Any]:
         merged = "n" in p  # a compacted delta: per key, a list of steps' updates
         for chan, updates in (p.get("delta") or {}).items():
             proto = graph.channels.get(chan)
-            if proto is None:
-                continue
-            for vals in updates if merged else (updates,):
-                _replay(proto, chan, vals, values, appended)
+            if proto is not None:
+                _replay(proto, chan, updates if merged else (updates,), values, appended)
     values.update(appended)
     restored.state = values
     if restored.origin is not None:
@@ -820,34 +819,46 @@ def materialize(graph: CompiledGraph, restored: Restored) -> dict[str, Any]:
 
 
 def _replay(
-    proto: Any, chan: str, vals: list[Any], values: dict[str, Any], appended: dict[str, list[Any]]
+    proto: Any, chan: str, steps: Any, values: dict[str, Any], appended: dict[str, list[Any]]
 ) -> None:
-    """Apply one step's updates of a reducer key (see :func:`materialize`)."""
-    acc = appended.get(chan)
-    if (
-        acc is None
-        and getattr(proto, "operator", None) is operator.add
-        and isinstance(values.get(chan, []), list)
-    ):
-        acc = appended[chan] = list(values.get(chan, []))
-    if acc is not None:
-        done = 0
-        for v in vals:
-            if not isinstance(v, list):
-                break
-            acc.extend(v)
-            done += 1
-        else:
-            return
-        # an Overwrite or a non-list: the reducer takes it from there
-        vals = vals[done:]
-        values[chan] = acc
-        del appended[chan]
-    ch = proto.new()
-    if chan in values:
-        ch.restore(values[chan])
-    ch.update(vals)
-    values[chan] = ch.checkpoint()
+    """Apply steps' updates of a reducer key, one step's list after another (see
+    :func:`materialize`): lists added to a list are appended in place (linear), the
+    rest goes through the key's reducer."""
+    add = getattr(proto, "operator", None) is operator.add
+    if add:  # the usual case, a list growing by lists: every step's updates at once
+        acc = appended.get(chan)
+        if acc is None and isinstance(values.get(chan, []), list):
+            acc = appended[chan] = list(values.get(chan, []))
+        if acc is not None:
+            flat = [v for vals in steps for v in vals]
+            for v in flat:
+                if not isinstance(v, list):
+                    break
+            else:
+                acc.extend(itertools.chain.from_iterable(flat))
+                return
+    for vals in steps:
+        acc = appended.get(chan)
+        if acc is None and add and isinstance(values.get(chan, []), list):
+            acc = appended[chan] = list(values.get(chan, []))
+        if acc is not None:
+            done = 0
+            for v in vals:
+                if not isinstance(v, list):
+                    break
+                acc.extend(v)
+                done += 1
+            else:
+                continue
+            # an Overwrite or a non-list: the reducer takes it from there
+            vals = vals[done:]
+            values[chan] = acc
+            del appended[chan]
+        ch = proto.new()
+        if chan in values:
+            ch.restore(values[chan])
+        ch.update(vals)
+        values[chan] = ch.checkpoint()
 
 
 def decode_writes(serde: Any, writes: list[PendingWrite]) -> dict[str, list[tuple[str, Any]]]:
