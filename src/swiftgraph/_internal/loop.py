@@ -221,8 +221,8 @@ class Run:
             stream_values = "values" in self.modes
             # nothing to stream or serve from a cache: a lone task needs none of run_step
             direct = not self.modes and self.cache is None
-            # ... nor, unsaved and unbounded, run_task's frame for a bare node (below)
-            inline = direct and cp is None and self.semaphore is None and _executor.AWAIT_INLINE
+            # ... nor, unbounded, run_task's frame for a bare node (below)
+            inline = direct and self.semaphore is None and _executor.AWAIT_INLINE
             while tasks:
                 if before and self._breakpoint(tasks, "before", skip=resumed):
                     self._paused()
@@ -238,6 +238,8 @@ class Run:
                         task.run = self
                         record = None
                         if timeline is not None and not node.hidden:
+                            if cp is not None:
+                                task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
                             record = task.record = live_entry(task, time.perf_counter())
                             timeline.live.append(record)
                         try:
@@ -264,6 +266,8 @@ class Run:
                                 record[LIVE_END] = time.perf_counter()
                                 record[LIVE_OUTCOME] = "ok"
                                 record[LIVE_OUTPUT] = writes
+                            if cp is not None:
+                                await cp.save_writes(task.base, task, writes, last=True)
                     else:
                         await self.run_task(task, True)
                 else:
