@@ -373,3 +373,40 @@ def test_sqlite_file_from_schema_v1_upgrades_and_its_threads_load(tmp_path, monk
     with SqliteSaver.from_conn_string(path) as saver:
         values = _mixed(saver).get_state(config).values
         assert values["total"] == 100 and values["items"] == [f"{i:04d}" for i in range(100)]
+
+
+@pytest.mark.parametrize(
+    "ns",
+    [
+        1_764_374_400_000_000_000,  # a whole second: isoformat() leaves the fraction out
+        1_764_374_400_000_001_000,  # one microsecond past it
+        1_764_374_401_123_456_789,  # nanoseconds are truncated, as datetime truncates them
+    ],
+)
+def test_checkpoint_timestamps_are_datetime_isoformat(monkeypatch: pytest.MonkeyPatch, ns: int) -> None:
+    """``created_at`` is formatted by hand (the date and time of day reused within a
+    second): it must be exactly what ``datetime.isoformat()`` writes, or sorting and
+    parsing timestamps from older checkpoints and from LangGraph would disagree."""
+    import datetime as dt
+
+    from swiftgraph._internal import persistence
+
+    monkeypatch.setattr(persistence.time, "time_ns", lambda: ns)
+    expected = dt.datetime.fromtimestamp(ns // 1000 / 1e6, dt.timezone.utc).isoformat()
+    assert persistence.now_iso() == expected
+    assert persistence.now_iso() == expected  # the second call reuses the cached second
+
+
+def test_snapshot_created_at_is_utc_and_in_order() -> None:
+    import datetime as dt
+
+    saver = InMemorySaver()
+    graph = _chain(3, saver)
+    before = dt.datetime.now(dt.timezone.utc)
+    config = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"items": []}, config)
+    after = dt.datetime.now(dt.timezone.utc)
+    stamps = [dt.datetime.fromisoformat(s.created_at) for s in graph.get_state_history(config)]
+    assert len(stamps) == 5
+    assert all(before <= t <= after for t in stamps)
+    assert stamps == sorted(stamps, reverse=True)  # history comes newest first

@@ -7,8 +7,13 @@ two functions here are that algorithm; :mod:`.loop` only drives them.
 
 Both do work in proportion to what the step touched, never to the size of the
 graph: ``plan`` looks only at the nodes listening to channels that were just
-written, and ``apply_writes`` visits only written channels plus the few edge
-triggers still holding a value from the previous step.
+written, and ``apply_writes`` visits only the channels written.
+
+A run holds channel objects only where a value needs one (reducer keys, join
+barriers, deferred triggers). A plain key lives in the run's ``values`` dict alone
+(``apply_writes`` enforces its one-write-per-step rule), and an edge trigger
+(``branch:to:X``), which carries ``None`` for exactly one step, is a name in the
+run's ``live_triggers`` set: thousands of live runs then hold a few objects each.
 """
 
 from __future__ import annotations

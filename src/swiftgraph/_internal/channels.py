@@ -4,8 +4,10 @@ Each state key is a channel, and so is each edge trigger (``branch:to:X``) and e
 join barrier (``join:a+b:X``). A channel takes the writes of one superstep in one
 ``update`` call, which is where reducers run and where "two values for one plain key"
 is caught. The semantics mirror LangGraph's channel classes one for one; the
-classes here are leaner (slots, no generic type plumbing) because one run of a
-small graph creates a handful of them and thousands of runs may be live at once.
+classes here are leaner (slots, no generic type plumbing) because thousands of runs
+may be live at once. A compiled graph keeps one prototype per channel; a run copies
+only the ones whose state needs an object: plain keys (``LastValue``) and edge
+triggers (``EphemeralValue``) are kept without one (see :mod:`.algo`).
 """
 
 from __future__ import annotations

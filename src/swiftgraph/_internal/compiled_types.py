@@ -84,8 +84,8 @@ class CompiledGraph:
     output_mapper: Any = None
     warn_dropped_keys: bool = False
     reducer_keys: frozenset[str] = frozenset()  # state keys merged by a reducer
-    # state keys whose channel a run creates up front (None: all); the others (plain
-    # keys, empty until written) on first use, like edge triggers: fewer objects per run
+    # state keys whose channel a run creates up front (None: all); the others are the
+    # plain keys (see plain_keys), which never get one
     eager_keys: tuple[str, ...] | None = None
     barrier_channels: tuple[str, ...] = ()  # join barriers (may hold partial state)
     cache_policy: Any = None  # @entrypoint(cache_policy=...): for tasks without their own

@@ -125,8 +125,9 @@ class Run:
         self.owner = owner
         self.graph = graph
         protos = graph.channels
-        # channels are made on first write (algo.channel), except reducer keys, which may
-        # start with a value (an empty list...)
+        # reducer keys get their channel now (they may start with a value: an empty
+        # list...); join barriers and deferred triggers on first write (algo.channel);
+        # plain keys and edge triggers never (see algo's docstring)
         eager = graph.state_keys if graph.eager_keys is None else graph.eager_keys
         self.channels = {k: protos[k].new() for k in eager}
         self.values = {k: ch.value for k, ch in self.channels.items() if ch.value is not MISSING}
