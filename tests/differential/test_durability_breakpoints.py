@@ -94,3 +94,36 @@ def test_task_order():
 
     lg = compare(scenario)
     assert lg[1][1]["next"] == ("zed", "mid", "alpha")
+
+
+def deferred_join(E, **compile_kw):
+    """a -> b -> c -> d and a -> d, d deferred (it runs once, after c): a join the
+    graph reaches by going quiet rather than by a barrier."""
+    g = E.StateGraph(S)
+    for n in ("a", "b", "c", "d"):
+        g.add_node(n, logger(n), defer=n == "d")
+    g.add_edge(E.START, "a")
+    for src, dst in (("a", "b"), ("b", "c"), ("a", "d"), ("c", "d")):
+        g.add_edge(src, dst)
+    g.add_edge("d", E.END)
+    return g.compile(checkpointer=saver(E), **compile_kw)
+
+
+@pytest.mark.parametrize("breaks", [
+    {"interrupt_before": ["d"]},
+    {"interrupt_after": ["c"]},
+    {"interrupt_before": "*"},
+])
+def test_breakpoint_at_a_deferred_node_keeps_it_pending(breaks):
+    """The checkpoint taken when a deferred node is due must keep its trigger: the
+    snapshot shows it next, and resuming runs it (swiftgraph once lost it)."""
+
+    def scenario(E):
+        tx, app, cfg = Tx(), deferred_join(E, **breaks), thread("dj")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        for _ in range(6):  # resume until the thread is done
+            if app.get_state(cfg).next:
+                out += [tx.attempt(app.invoke, None, cfg), tx.state(app, cfg)]
+        return out + [tx.history(app, cfg)]
+
+    compare(scenario)

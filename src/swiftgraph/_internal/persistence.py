@@ -337,8 +337,9 @@ class Checkpointing:
         if sends:
             payload["sends"] = encode_sends(sends)
         # edge triggers hold None, join barriers a list of node names; a deferred
-        # trigger holds a tuple
-        (plain if all(v is None or type(v) is list for v in triggers.values()) else payload)["trig"] = triggers
+        # trigger holds a tuple (which the serializer tags)
+        deferred = graph.deferred_channels and any(type(v) is tuple for v in triggers.values())
+        (payload if deferred else plain)["trig"] = triggers
         if start is not MISSING:
             payload["start"] = start
         if ran is not None:
@@ -594,18 +595,18 @@ def task_path(task: Task) -> str:
 
 
 def trigger_states(run: Run) -> dict[str, Any]:
-    channels = run.channels
-    out: dict[str, Any] = {}
-    ephemeral = run.graph.ephemeral
-    for name in (*run.live_triggers, *run.deferred, *run.graph.barrier_channels):
-        ch = channels.get(name)
-        if ch is None:
-            if name in ephemeral:  # a live edge trigger (it has no channel object)
-                out[name] = None
-            continue
-        saved = ch.checkpoint()
-        if saved is not MISSING:
-            out[name] = saved
+    """The run's triggers as a checkpoint keeps them: the live edge triggers (they carry
+    ``None``), then every join barrier and deferred trigger holding something, a
+    deferred trigger that is due included (its node runs next: a breakpoint before
+    it must find it in the checkpoint)."""
+    out: dict[str, Any] = dict.fromkeys(run.live_triggers)
+    graph = run.graph
+    if graph.deferred_channels or graph.barrier_channels:
+        channels = run.channels
+        for name in (*graph.deferred_channels, *graph.barrier_channels):
+            ch = channels.get(name)
+            if ch is not None and (saved := ch.checkpoint()) is not MISSING:
+                out[name] = saved
     return out
 
 
@@ -905,9 +906,7 @@ def restore_into(run: Run, restored: Restored) -> None:
             continue
         ch.restore(saved)
         if key in graph.deferred_channels and not ch.is_available():
-            run.deferred.add(key)
-        elif ch.is_available() and key not in graph.barrier_channels:
-            run.live_triggers.add(key)
+            run.deferred.add(key)  # still waiting for the graph to go quiet
     record = restored.record
     run.step = record.step + 1
     run.run_key = record.checkpoint_id
