@@ -6,6 +6,7 @@ call, resumed with ``invoke(None)``/``stream(None)``; swiftgraph vs LangGraph.
 from __future__ import annotations
 
 import pytest
+from conftest import LG, SG, divergence
 from durability_kit import S, Tx, chain, compare, interrupt_graph, logger, saver, thread
 
 MODES = {"updates": "updates", "values": "values", "updates+values": ["updates", "values"],
@@ -124,6 +125,52 @@ def test_breakpoint_at_a_deferred_node_keeps_it_pending(breaks):
         for _ in range(6):  # resume until the thread is done
             if app.get_state(cfg).next:
                 out += [tx.attempt(app.invoke, None, cfg), tx.state(app, cfg)]
+        return out + [tx.history(app, cfg)]
+
+    compare(scenario)
+
+
+def join_also_reached_by_an_edge(E, **compile_kw):
+    """START -> n1 -> n3, START -> n2, and the join [n1, n3] -> n2: n2 runs in step 1
+    (from START) and again once n3 has written (the join)."""
+    g = E.StateGraph(S)
+    for n in ("n1", "n2", "n3"):
+        g.add_node(n, logger(n))
+    g.add_edge(E.START, "n1")
+    g.add_edge(E.START, "n2")
+    g.add_edge("n1", "n3")
+    g.add_edge(["n1", "n3"], "n2")
+    g.add_edge("n2", E.END)
+    return g.compile(checkpointer=saver(E), **compile_kw)
+
+
+@divergence
+def test_join_target_reached_by_an_edge_in_history_and_replay():
+    """A deliberate difference (README, "Known differences"). Run through, both engines
+    log n1, n2, n3, n2. Afterwards LangGraph's history shows step 1 with n2 next as
+    well as n3 (the join isn't complete there), and a replay from that checkpoint
+    never runs the join: it ends with n1, n2, n3. swiftgraph's history shows what ran
+    next (n3), and a replay gives what the run gave. (Paused by a breakpoint after n1
+    instead, LangGraph agrees: n3 next, and resuming logs n1, n2, n3, n2.)"""
+
+    def outcome(E):
+        app, cfg = join_also_reached_by_an_edge(E), thread("j")
+        done = app.invoke({"log": []}, cfg)
+        step1 = next(s for s in app.get_state_history(cfg) if s.metadata["step"] == 1)
+        return done, step1.next, app.invoke(None, step1.config)
+
+    lg, sg = outcome(LG), outcome(SG)
+    assert lg[0] == sg[0] == {"log": ["n1", "n2", "n3", "n2"]}
+    assert lg[1:] == (("n2", "n3"), {"log": ["n1", "n2", "n3"]})
+    assert sg[1:] == (("n3",), {"log": ["n1", "n2", "n3", "n2"]})
+
+
+def test_breakpoint_after_a_join_source_also_reached_by_an_edge():
+    def scenario(E):
+        tx = Tx()
+        app, cfg = join_also_reached_by_an_edge(E, interrupt_after=["n1"]), thread("j")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, None, cfg), tx.state(app, cfg)]
         return out + [tx.history(app, cfg)]
 
     compare(scenario)

@@ -242,8 +242,9 @@ def _path_map(desc: dict, cond: dict) -> dict | None:
     return {f"k_{t}": t for t in targets}
 
 
-def build(desc: dict):
-    """A builder ``build(E)`` for the harness: the described graph on engine ``E``."""
+def build(desc: dict, compile_kw=None):
+    """A builder ``build(E)`` for the harness: the described graph on engine ``E``
+    (``compile_kw(E)``: more arguments for ``compile``, a checkpointer...)."""
 
     def make(E):
         g = E.StateGraph(S)
@@ -263,7 +264,7 @@ def build(desc: dict):
             path = _path(E, cond)
             path.__name__ = f"route{i}"
             g.add_conditional_edges(end(cond["src"]), path, pm)
-        return g.compile()
+        return g.compile(**(compile_kw(E) if compile_kw else {}))
 
     return make
 

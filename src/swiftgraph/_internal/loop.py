@@ -214,7 +214,10 @@ class Run:
         cp = self.cp
         try:
             tasks, resumed = await self._begin(input)
-            stop = self.step + self.recursion_limit
+            # LangGraph counts a resumed run's steps from its checkpoint's step + 1 to
+            # that + the limit + 1: one step more than a run given input, whose input
+            # checkpoint takes a step of its own
+            stop = self.step + self.recursion_limit + (1 if resumed else 0)
             # fixed for the run: read once, not at every step
             graph, channels, values = self.graph, self.channels, self.values
             live, deferred, out_keys = self.live_triggers, self.deferred, self.out_key_set
