@@ -80,7 +80,7 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
         ctx = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(thread_pool(), ctx.run, _invoke, task, fn, kwargs)
-    if asyncio.iscoroutine(out):  # a sync callable that returned a coroutine
+    if type(out) is not dict and asyncio.iscoroutine(out):  # a sync callable that returned a coroutine
         out = await out
     return out
 

@@ -253,7 +253,8 @@ class Run:
                                 token = CURRENT_TASK.set(task)
                                 try:
                                     result = fn.fn(task.input)
-                                    if fn.is_async or asyncio.iscoroutine(result):
+                                    # (a dict first: asyncio.iscoroutine asks an ABC)
+                                    if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
                                         result = await result
                                 finally:
                                     CURRENT_TASK.reset(token)
@@ -621,7 +622,7 @@ class Run:
                         result = await fn.fn(task.input)
                     else:
                         result = fn.fn(task.input)
-                        if asyncio.iscoroutine(result):
+                        if type(result) is not dict and asyncio.iscoroutine(result):
                             result = await result
                 finally:
                     CURRENT_TASK.reset(token)
@@ -645,7 +646,7 @@ class Run:
             for branch in node.branches:
                 state = fresh_state(self, branch, writes, result)
                 out = branch.fn.fn(state, **self._inject(task, branch.fn.inject)) if branch.fn.inject else branch.fn.fn(state)
-                if branch.fn.is_async or asyncio.iscoroutine(out):
+                if branch.fn.is_async or (type(out) is not str and asyncio.iscoroutine(out)):
                     out = await out
                 writes.extend(route(graph, node, branch, out))
             task.writes = writes
