@@ -12,7 +12,8 @@ LangGraph's history lists it next before the join is complete (a documented
 difference, pinned in test_durability_breakpoints.py).
 
 What is generated on top of the graph: ``interrupt_before`` and ``interrupt_after``,
-each ``None``, some nodes, or ``"*"``. Graphs with a failing node or path are left out:
+each ``None``, some nodes, or ``"*"``; nodes calling ``interrupt()`` at one ``count``
+(answered, by interrupt id, when the thread is resumed). Graphs with a failing node or path are left out:
 when a step fails, whether its other tasks finished (and saved their writes) first is
 a race on both engines, and resuming shows it.
 
@@ -43,6 +44,8 @@ def durable(seed: int) -> tuple[dict, dict]:
         spec["raise_at"] = None
     r = random.Random(f"durable-{seed}")
     names = list(desc["nodes"])
+    for name in names:  # a node that asks a question (interrupt()) at one count
+        desc["nodes"][name]["ask_at"] = r.randint(0, 6) if r.random() < 0.2 else None
 
     def breakpoints():
         kind = r.choices(["none", "some", "all"], [0.4, 0.5, 0.1])[0]
@@ -71,9 +74,13 @@ def scenario_for(desc: dict, breaks: dict):
 
         out = [tx.attempt(call, desc["input"]), tx.state(app, cfg)]
         for _ in range(MAX_RESUMES):
-            if not app.get_state(cfg).next:
+            snap = app.get_state(cfg)
+            if not snap.next:
                 break
-            out += [tx.attempt(call, None), tx.state(app, cfg)]
+            # answer every pending question (by interrupt id: each engine its own
+            # ids), or go on past a breakpoint
+            answers = {i.id: f"ans({i.value})" for i in snap.interrupts}
+            out += [tx.attempt(call, E.Command(resume=answers) if answers else None), tx.state(app, cfg)]
         # the history's values, sources and steps (not its ``next``: see the docstring)
         history = [tx.brief(snap) for snap in app.get_state_history(cfg)]
         return out + [[(values, source, step) for values, _next, source, step in history]]

@@ -194,9 +194,13 @@ def _node(E, name: str, spec: dict):
     def body(state):
         if spec["raise_at"] is not None and state.get("count") == spec["raise_at"]:
             raise ERRORS[spec["error"]](f"{name} fails at count {spec['raise_at']}")
+        answer = ""
+        if spec.get("ask_at") is not None and state.get("count") == spec["ask_at"]:
+            # (test_fuzz_durable only: a question, answered on resume)
+            answer = "=" + str(E.types.interrupt(f"{name}?{spec['ask_at']}"))
         if spec["returns"] == "none":
             return None
-        update = {"log": [_seen(name, state)], "count": 1}
+        update = {"log": [_seen(name, state) + answer], "count": 1}
         if spec.get("overwrite"):
             update["log"] = E.Overwrite(update["log"])
         if spec.get("extra"):
