@@ -689,18 +689,23 @@ class Run:
             # the entrypoint failed: the task calls it started are now orphans
             for call in list(self.open_calls):
                 call.cancel()
-        if record is not None:
-            record[LIVE_END] = time.perf_counter()
-            record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-            record[LIVE_ERROR] = repr(exc)
-        if debug and not isinstance(exc, asyncio.CancelledError):
-            self._emit_task_result(task, exc)
+        self._failed(task, record, exc, debug)
         if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
             try:
                 exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
             except Exception:
                 pass
         return True
+
+    def _failed(self, task: Task, record: list[Any] | None, exc: BaseException, debug: bool) -> None:
+        """A task or call ended with ``exc`` (cancelled or failed): its timeline entry
+        and, streaming tasks, its result event say so."""
+        if record is not None:
+            record[LIVE_END] = time.perf_counter()
+            record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+            record[LIVE_ERROR] = repr(exc)
+        if debug and not isinstance(exc, asyncio.CancelledError):
+            self._emit_task_result(task, exc)
 
     def _emit_done(self, task: Task, writes: list[tuple[str, Any]], result: Any) -> None:
         node = task.node
@@ -765,12 +770,7 @@ class Run:
                 exc.recorded = True  # type: ignore[attr-defined]
             raise
         except BaseException as exc:
-            if record is not None:
-                record[LIVE_END] = time.perf_counter()
-                record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-                record[LIVE_ERROR] = repr(exc)
-            if debug and not isinstance(exc, asyncio.CancelledError):
-                self._emit_task_result(task, exc)
+            self._failed(task, record, exc, debug)
             if isinstance(exc, Exception):
                 exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
             raise
