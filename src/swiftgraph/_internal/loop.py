@@ -613,7 +613,7 @@ class Run:
             fn = node.fn
             if fn is None and node.subgraph is None:
                 result = task.input  # START forwards the input
-            elif node.plain and (fn.is_async or self.inline) and self.semaphore is None and _executor.AWAIT_INLINE:
+            elif fn is not None and node.plain and (fn.is_async or self.inline) and self.semaphore is None and _executor.AWAIT_INLINE:
                 # the common case, without the executor's frames: an async body awaited
                 # here, or a sync body alone in its step under the sync API called here
                 token = CURRENT_TASK.set(task)
@@ -734,7 +734,7 @@ class Run:
                         record[LIVE_END] = record[LIVE_START]
                         record[LIVE_OUTCOME] = "cached"
                     return value
-        debug = self.modes and ("tasks" in self.modes or "debug" in self.modes)
+        debug = bool(self.modes) and ("tasks" in self.modes or "debug" in self.modes)
         if debug:
             self._emit_task_start(task)
         entry = None

@@ -225,11 +225,11 @@ def _make_json_text() -> Any:
     that isn't finite or an int past the digit limit)."""
     import json.encoder as je
 
-    if je.c_make_encoder is None or je.c_encode_basestring is None:  # no C accelerator
+    make = getattr(je, "c_make_encoder", None)
+    basestring = getattr(je, "c_encode_basestring", None)
+    if make is None or basestring is None:  # no C accelerator
         return _JSON_OUT.encode
-    encode = je.c_make_encoder(
-        None, _JSON_OUT.default, je.c_encode_basestring, None, ":", ",", False, False, False
-    )
+    encode = make(None, _JSON_OUT.default, basestring, None, ":", ",", False, False, False)
 
     def json_text(obj: Any) -> str:
         return "".join(encode(obj, 0))
