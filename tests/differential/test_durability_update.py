@@ -292,3 +292,49 @@ def test_unknown_checkpoint_id():
     missing = ("raised", "CheckpointError", ("Checkpoint '<uuid>' of thread 'x' not found. List "
                "the thread's checkpoints with get_state_history(config)."))
     assert sg.value == [missing, missing]
+
+
+@pytest.mark.parametrize("as_node", ["a", "c"])
+def test_update_as_a_node_leaves_a_complete_join_pending(as_node):
+    """Paused before c, whose join [a, b] is complete: an update as c (or as a) is no
+    task that the join started, so it doesn't consume it: c is still next and runs on
+    resume. (swiftgraph once consumed the join of the node updated as.)"""
+
+    def scenario(E):
+        g = E.StateGraph(S)
+        for n in "abc":
+            g.add_node(n, logger(n))
+        g.add_edge(E.START, "a")
+        g.add_edge(E.START, "b")
+        g.add_edge(["a", "b"], "c")
+        g.add_edge("c", E.END)
+        tx = Tx()
+        app, cfg = g.compile(checkpointer=saver(E), interrupt_before=["c"]), thread("j")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.update_state, cfg, {"log": ["u"]}, as_node=as_node), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, None, cfg), tx.state(app, cfg)]
+        return out + [tx.history(app, cfg)]
+
+    compare(scenario)
+
+
+def test_update_without_as_node_after_sends_beside_one_node():
+    """The last step ran two Sends to w beside one edge-triggered node x: LangGraph
+    updates as x (Send tasks record no channel versions, which is how it infers
+    ``as_node``), and so does swiftgraph, instead of calling it ambiguous."""
+
+    def scenario(E):
+        g = E.StateGraph(S)
+        for n in ("fan", "w", "x", "y"):
+            g.add_node(n, logger(n))
+        g.add_edge(E.START, "fan")
+        g.add_conditional_edges("fan", lambda s: [E.Send("w", s), E.Send("w", s), "x"], ["w", "x"])
+        g.add_edge("x", "y")
+        tx = Tx()
+        app, cfg = g.compile(checkpointer=saver(E), interrupt_before=["y"]), thread("sx")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
+        out += [tx.attempt(app.update_state, cfg, {"log": ["u"]}), tx.state(app, cfg)]
+        out += [tx.attempt(app.invoke, None, cfg), tx.state(app, cfg)]
+        return out
+
+    compare(scenario)

@@ -13,7 +13,12 @@ difference, pinned in test_durability_breakpoints.py).
 
 What is generated on top of the graph: ``interrupt_before`` and ``interrupt_after``,
 each ``None``, some nodes, or ``"*"``; nodes calling ``interrupt()`` at one ``count``
-(answered, by interrupt id, when the thread is resumed). Graphs with a failing node or path are left out:
+(answered, by interrupt id, when the thread is resumed); now and then, before a
+resume, an ``update_state`` as a named node. Not as the node it would infer:
+LangGraph infers ``as_node`` from the channel versions nodes have seen, swiftgraph
+from the tasks of the checkpoint's step, and after some histories (an earlier
+update, a node triggered two ways) LangGraph finds it ambiguous where swiftgraph
+names the step's one node (a documented difference). Graphs with a failing node or path are left out:
 when a step fails, whether its other tasks finished (and saved their writes) first is
 a race on both engines, and resuming shows it.
 
@@ -62,10 +67,18 @@ def scenario_for(desc: dict, breaks: dict):
     if desc["max_concurrency"] is not None:
         config["max_concurrency"] = desc["max_concurrency"]
     run_async = is_async(desc) or desc["sync_method"] == "ainvoke"
+    r = random.Random(f"updates-{desc['input']}-{len(desc['nodes'])}-{desc['recursion_limit']}")
+    # update_state before a resume, as one of the nodes (named: see the module docstring)
+    updates = [r.choice(list(desc["nodes"])) if r.random() < 0.3 else None for _ in range(MAX_RESUMES)]
 
     def scenario(E):
         tx, app = Tx(), make(E)
         cfg = {**thread("fz"), **config}
+
+        def update(values, as_node):
+            if is_async(desc):
+                return asyncio.run(app.aupdate_state(cfg, values, as_node=as_node))
+            return app.update_state(cfg, values, as_node=as_node)
 
         def call(value):
             if run_async:
@@ -73,10 +86,17 @@ def scenario_for(desc: dict, breaks: dict):
             return app.invoke(value, cfg)
 
         out = [tx.attempt(call, desc["input"]), tx.state(app, cfg)]
-        for _ in range(MAX_RESUMES):
+        for k in range(MAX_RESUMES):
             snap = app.get_state(cfg)
             if not snap.next:
                 break
+            if updates[k] is not None:  # an edit while paused
+                # (an async path needs aupdate_state on LangGraph: a documented difference)
+                out.append(tx.attempt(update, {"log": [f"edit{k}"]}, updates[k]))
+                out.append(tx.state(app, cfg))
+                snap = app.get_state(cfg)
+                if not snap.next:
+                    break
             # answer every pending question (by interrupt id: each engine its own
             # ids), or go on past a breakpoint
             answers = {i.id: f"ans({i.value})" for i in snap.interrupts}

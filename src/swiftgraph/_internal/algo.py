@@ -155,9 +155,9 @@ def apply_writes(
     sends: list[Send] = []
     for task in tasks:
         if task.kind is PULL and task.node.held:  # the join barriers, deferred triggers
-            for chan in task.node.held:  # that started it are spent (a trigger that
-                ch = channels.get(chan)  # isn't available doesn't change)
-                if ch is not None:
+            for chan in task.triggers:  # that started it are spent (not an update_state
+                ch = channels.get(chan)  # "task", which no trigger started; edge
+                if ch is not None:  # triggers have no channel to consume)
                     ch.consume()
         for chan, value in task.writes:
             if chan is PUSH:

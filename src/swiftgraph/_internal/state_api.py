@@ -227,6 +227,8 @@ class StateAPI:
         graph = self.graph
         if as_node is None:
             as_node = _last_writer(restored) if restored is not None else START
+            if as_node is None and restored is not None and restored.record.parent_id:
+                as_node = await _last_pulled(saver, thread_id, ns, restored.record.parent_id)
         if as_node is None:
             raise InvalidUpdateError(
                 "Ambiguous update, specify as_node: several nodes ran in the last step "
@@ -293,6 +295,21 @@ def _last_writer(restored: Restored) -> str | None:
     if ran is None:
         return START if restored.record.metadata.get("source") == "input" else None
     return ran[0] if len(ran) == 1 else None
+
+
+async def _last_pulled(saver: Any, thread_id: str, ns: str, parent_id: str) -> str | None:
+    """The one node that ran from an edge in the step that made a checkpoint, if one
+    did: LangGraph infers ``update_state``'s ``as_node`` from the channel versions
+    nodes have seen, which ``Send`` tasks don't record, so a step of Sends beside one
+    edge-triggered node updates as that node. The step's tasks are read from the
+    writes they saved against the checkpoint it started from."""
+    prefix = f"~{PULL}, "
+    names = {
+        w.task_path[len(prefix):]
+        for w in await saver.aget_writes(thread_id, ns, parent_id)
+        if w.task_path.startswith(prefix)
+    }
+    return names.pop() if len(names) == 1 else None
 
 
 def _config(
