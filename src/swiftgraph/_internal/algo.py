@@ -19,6 +19,7 @@ run's ``live_triggers`` set: thousands of live runs then hold a few objects each
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .channels import Channel, raise_two_values
@@ -31,7 +32,7 @@ from .types import Send
 def plan(
     graph: CompiledGraph,
     channels: Mapping[str, Channel],
-    updated: Collection[str],
+    updated: AbstractSet[str],
     sends: list[Send],
     values: dict[str, Any],
     step: int,
@@ -53,8 +54,6 @@ def plan(
         if len(candidates) > 1:
             candidates = sorted(candidates)
     else:
-        if not isinstance(updated, (set, frozenset)):
-            updated = set(updated)
         candidates = {n for ch in updated for n in trigger_to_nodes.get(ch, ())}
         if len(candidates) > 1:
             candidates = sorted(candidates)

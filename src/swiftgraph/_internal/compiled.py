@@ -151,7 +151,6 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             k for k in state_keys if isinstance(channels[k], BinaryOperatorAggregate)
         ),
         barrier_channels=tuple(k for k, ch in channels.items() if isinstance(ch, NamedBarrierValue)),
-        eager_keys=tuple(k for k in state_keys if type(channels[k]) is not LastValue),
         node_order={name: i for i, name in enumerate(nodes)},
         plain_keys=frozenset(k for k in state_keys if type(channels[k]) is LastValue),
         ephemeral=frozenset(

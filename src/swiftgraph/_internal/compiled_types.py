@@ -84,9 +84,9 @@ class CompiledGraph:
     output_mapper: Any = None
     warn_dropped_keys: bool = False
     reducer_keys: frozenset[str] = frozenset()  # state keys merged by a reducer
-    # state keys whose channel a run creates up front (None: all); the others are the
-    # plain keys (see plain_keys), which never get one
-    eager_keys: tuple[str, ...] | None = None
+    # state keys whose channel a run creates up front: all but the plain keys (see
+    # plain_keys), which never get one (set in __post_init__)
+    eager_keys: tuple[str, ...] = ()
     barrier_channels: tuple[str, ...] = ()  # join barriers (may hold partial state)
     cache_policy: Any = None  # @entrypoint(cache_policy=...): for tasks without their own
     functional: bool = False  # an @entrypoint: its body runs off the loop so tasks can block
@@ -104,6 +104,7 @@ class CompiledGraph:
     def __post_init__(self) -> None:
         if not self.key_rank:
             self.key_rank = {k: i for i, k in enumerate(self.state_keys)}
+        self.eager_keys = tuple(k for k in self.state_keys if k not in self.plain_keys)
         for node in self.nodes.values():
             node.held = tuple(t for t in node.triggers if t in self.channels and t not in self.ephemeral)
             node.bare = (

@@ -34,7 +34,10 @@ from .errors import (
     ParentCommand,
     create_error_message,
 )
-from .timeline import LIVE_END, LIVE_ERROR, LIVE_OUTCOME, LIVE_OUTPUT, LIVE_START, Timeline, live_entry
+from .timeline import (
+    LIVE_END, LIVE_ERROR, LIVE_IDENTITY, LIVE_NAME, LIVE_OUTCOME, LIVE_OUTPUT, LIVE_START, Timeline,
+    live_entry,
+)
 from .types import Command
 from .writes import fresh_state, result_writes, route
 
@@ -128,8 +131,7 @@ class Run:
         # reducer keys get their channel now (they may start with a value: an empty
         # list...); join barriers and deferred triggers on first write (algo.channel);
         # plain keys and edge triggers never (see algo's docstring)
-        eager = graph.state_keys if graph.eager_keys is None else graph.eager_keys
-        self.channels = {k: protos[k].new() for k in eager}
+        self.channels = {k: protos[k].new() for k in graph.eager_keys}
         self.values = {k: ch.value for k, ch in self.channels.items() if ch.value is not MISSING}
         self.live_triggers: set[str] = set()
         # most graphs have no defer=True node: their runs share one empty, immutable
@@ -468,12 +470,12 @@ class Run:
         offset = tl.wall_offset
         out = []
         for e in entries:
-            name = e[0]  # timeline.LIVE_NAME, then LIVE_IDENTITY
-            step, kind, key, base, _ns, _input, known = e[9:16]
-            end = e[2]
+            step, kind, key, base, _ns, _input, known = e[LIVE_IDENTITY]
+            end = e[LIVE_END]
             out.append([
-                name, known or task_id(base, step, kind, key), step, round((e[1] + offset) * 1e6),
-                None if end is None else round((end + offset) * 1e6), e[3],
+                e[LIVE_NAME], known or task_id(base, step, kind, key), step,
+                round((e[LIVE_START] + offset) * 1e6),
+                None if end is None else round((end + offset) * 1e6), e[LIVE_OUTCOME],
             ])
         return out
 

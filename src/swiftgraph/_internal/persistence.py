@@ -940,8 +940,9 @@ def pending_tasks(run: Run, restored: Restored) -> list[Task]:
     if restored.start is not MISSING:
         tasks = [Task(run.graph.nodes[START], PULL, START, restored.start, (START,), run.step)]
     else:
-        available = [k for k, ch in run.channels.items() if ch.is_trigger and ch.is_available()]
-        available += [k for k in run.live_triggers if k in run.graph.ephemeral]
+        # edge triggers restored live, and channel triggers available
+        available = {k for k, ch in run.channels.items() if ch.is_trigger and ch.is_available()}
+        available |= run.live_triggers
         tasks = plan(run.graph, run.channels, available, restored.sends, run.values, run.step)
     for task in tasks:
         task.run = run

@@ -1,8 +1,8 @@
 """The run timeline: one record per task, cheap enough to leave on.
 
 While a run is live the engine keeps one small flat list per task (``LIVE_*`` slots:
-the task's name, start, end, outcome, error, parent entry, retries, ..., then its identity): a list is the cheapest
-thing to allocate on the hot path. :meth:`Timeline.resolve` turns them into
+the task's name, start, end, outcome, error, parent entry, retries, output, thread,
+then its identity): a list is the cheapest thing to allocate on the hot path. :meth:`Timeline.resolve` turns them into
 :class:`TaskRecord` objects when somebody reads the timeline. Everything that *reads* a timeline (critical path,
 Gantt charts, the HTML report) lives in :mod:`swiftgraph.report`, a leaf the core
 never imports.
