@@ -176,6 +176,63 @@ def test_timeline_records_parallel_tasks_and_supersteps():
     assert 0.15 <= tl.wall < 0.3
 
 
+def test_parallel_async_bodies_see_their_own_task_and_fail_as_one_step():
+    """Async nodes running side by side (each body its own asyncio task, see
+    Run.run_step): each sees its own config, a bad return fails the step naming the
+    node, and a failure cancels the sibling still running; the timeline says which
+    task did what."""
+    from swiftgraph.config import get_config
+
+    seen: dict[str, str] = {}
+
+    async def who(state):
+        await asyncio.sleep(0)
+        node = get_config()["metadata"]["langgraph_node"]
+        seen[node] = node
+        return {"log": [node]}
+
+    graph = _fanout(who, 3)
+    assert sorted(asyncio.run(graph.ainvoke({"log": []}))["log"]) == ["w0", "w1", "w2"]
+    assert seen == {"w0": "w0", "w1": "w1", "w2": "w2"}
+    assert {(r.name, r.outcome) for r in graph.last_timeline.tasks} == {
+        ("w0", "ok"), ("w1", "ok"), ("w2", "ok"),
+    }
+
+    async def fails(state):
+        await asyncio.sleep(0.01)
+        raise KeyError("boom")
+
+    async def slow(state):
+        await asyncio.sleep(5)
+        return {"n": 1}
+
+    async def bad(state):
+        return ["not", "a", "dict"]
+
+    g = StateGraph(S)
+    g.add_node("fails", fails)
+    g.add_node("slow", slow)
+    g.add_edge(START, "fails")
+    g.add_edge(START, "slow")
+    graph = g.compile()
+    start = time.perf_counter()
+    with pytest.raises(KeyError) as info:
+        asyncio.run(graph.ainvoke({}))
+    assert time.perf_counter() - start < 2  # the sleeping sibling was cancelled
+    assert any("During task with name 'fails'" in n for n in info.value.__notes__)
+    outcomes = {r.name: r.outcome for r in graph.last_timeline.tasks}
+    assert outcomes == {"fails": "error", "slow": "cancelled"}
+
+    g = StateGraph(S)
+    g.add_node("bad", bad)
+    g.add_node("slow", slow)
+    g.add_edge(START, "bad")
+    g.add_edge(START, "slow")
+    with pytest.raises(Exception, match="Expected dict") as info:
+        asyncio.run(g.compile().ainvoke({}))
+    assert any("During task with name 'bad'" in n for n in info.value.__notes__)
+
+
 def test_timeline_outcomes_retries_and_threads():
     from swiftgraph.types import RetryPolicy
 

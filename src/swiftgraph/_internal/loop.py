@@ -12,6 +12,7 @@ each ``@task`` call; without one, that is a single ``is None`` check.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import os
 import threading
@@ -535,16 +536,41 @@ class Run:
             return
         self.inline = False
         loop = asyncio.get_running_loop()
-        waiter = _StepWaiter(loop, len(tasks))
+        waiter = _StepWaiter(self, loop, len(tasks))
         on_done = waiter.on_done  # one bound method for all the tasks
         futures = []
+        # A bare async body (see CNode.bare) in a run with nothing to stream or save
+        # runs as its own asyncio task, finished by the waiter's callback: no run_task
+        # coroutine wrapped around it, whose frame every waiting run would hold
+        direct = run_one is None and self.cp is None and not self.modes and (
+            self.semaphore is None and _executor.AWAIT_INLINE
+        )
+        timeline = self.timeline
         # While the tasks run, every object this frame holds is one more for the
         # garbage collector to walk per waiting run: a plain loop, not a comprehension
         # (whose cells would be two), and no bound method kept for the usual run_task
         for t in tasks:
-            fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
+            node = t.node
+            fn = node.fn
+            fut = None
+            if direct and node.bare and fn is not None and fn.is_async:
+                ctx = contextvars.copy_context()
+                ctx.run(CURRENT_TASK.set, t)
+                try:
+                    coro = fn.fn(t.input)
+                except Exception:  # bad arguments: run_task calls it again and reports it
+                    pass
+                else:
+                    if timeline is not None and not node.hidden:
+                        t.record = live_entry(t, time.perf_counter())
+                        timeline.live.append(t.record)
+                    fut = loop.create_task(coro, context=ctx)
+                    waiter.bodies[fut] = t
+            if fut is None:
+                fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
             fut.add_done_callback(on_done)
             futures.append(fut)
+        node = fn = fut = ctx = coro = None  # type: ignore[assignment]
         try:
             await waiter.done
         except BaseException:
@@ -559,8 +585,10 @@ class Run:
                 if pending:
                     await asyncio.wait(pending)
             self.inline = self.sync and not self.graph.functional
+        for t, exc in waiter.paused:  # a direct body's GraphInterrupt, as run_task notes it
+            await self._task_failed(t, t.record, exc, False)
         if waiter.failed:
-            raise waiter.failed.exception()  # type: ignore[misc]
+            raise waiter.failed
 
     def _checkpoint_task(self, task: Task, asked: dict[str, list[Any]] | None) -> dict[str, Any]:
         out: dict[str, Any] = {"id": task.id, "name": task.name}
@@ -981,24 +1009,67 @@ class Run:
 
 class _StepWaiter:
     """Wakes the step when every task is done or the first one fails (one object,
-    not a closure and its cells: a step of a few tasks is the common case)."""
+    not a closure and its cells: a step of a few tasks is the common case).
 
-    __slots__ = ("done", "failed", "remaining")
+    It also finishes the tasks that ran a node body directly (``bodies``, see
+    ``Run.run_step``), as ``run_task`` finishes the others: their writes, their
+    timeline entry, the note naming a failed task."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+    __slots__ = ("bodies", "done", "failed", "paused", "remaining", "run")
+
+    def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        self.run = run
         self.done: asyncio.Future[None] = loop.create_future()
         self.remaining = count
-        self.failed: asyncio.Task[Any] | None = None
+        self.failed: BaseException | None = None
+        self.bodies: dict[asyncio.Task[Any], Task] = {}
+        self.paused: list[tuple[Task, GraphInterrupt]] | tuple[()] = ()  # a list once one is
 
     def on_done(self, fut: asyncio.Task[Any]) -> None:
         self.remaining -= 1
+        task = self.bodies.pop(fut, None) if self.bodies else None
+        if task is not None:
+            exc = self._finish(task, fut)
         # ``exception()`` is asked of every task, not only until the first failure: it
         # marks the error retrieved, else asyncio logs "Task exception was never
         # retrieved" for each later failure of the step (only the first is raised)
-        if not fut.cancelled() and fut.exception() is not None and self.failed is None:
-            self.failed = fut
+        elif fut.cancelled():
+            exc = None
+        else:
+            exc = fut.exception()
+        if exc is not None and self.failed is None:
+            self.failed = exc
         if (self.failed is not None or self.remaining == 0) and not self.done.done():
             self.done.set_result(None)
+
+    def _finish(self, task: Task, fut: asyncio.Task[Any]) -> BaseException | None:
+        """A direct body ended: its writes, or the error the step fails with."""
+        record = task.record
+        node = task.node
+        try:
+            writes = result_writes(self.run.graph, node, fut.result())
+        except GraphInterrupt as exc:  # (no checkpointer: only a nested run's can come)
+            self.paused = [*self.paused, (task, exc)]
+            return None
+        except BaseException as exc:  # the run has no checkpointer: nothing to save
+            self.run._failed(task, record, exc, False)
+            if isinstance(exc, asyncio.CancelledError):
+                return None
+            if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
+                try:
+                    exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
+                except Exception:
+                    pass
+            return exc
+        if node.static_writes:
+            writes.extend(node.static_writes)
+        task.writes = writes
+        task.done = True
+        if record is not None:
+            record[LIVE_END] = time.perf_counter()
+            record[LIVE_OUTCOME] = "ok"
+            record[LIVE_OUTPUT] = writes
+        return None
 
 
 def _no_op(_chunk: Any) -> None:
