@@ -275,6 +275,10 @@ class Checkpointing:
         self.thread_id = thread_id
         self.ns = ns
         self.durability = durability
+        # a saver that never waits (memory) is called directly, whatever the durability:
+        # a write-behind task would cost more than the store, and stored is stored
+        self.inline = durability != "exit" and getattr(saver, "store_inline", False) is True
+        self.where = f"the checkpoint of thread {thread_id!r}"  # for error messages
         self.current: CheckpointRecord | None = None  # the last checkpoint of this run
         # ``current`` as channel states, for the cache: Restored's fields, in order, as a
         # tuple (made at every step, read once at the end: see finish)
@@ -395,7 +399,7 @@ class Checkpointing:
 
     def _head(self, payload: dict[str, Any], plain: dict[str, Any]) -> bytes:
         """``payload`` and ``plain`` (see make_record) as one JSON object."""
-        where = f"the checkpoint of thread {self.thread_id!r}"
+        where = self.where
         try:
             data = _json_text(plain).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate in a node name: escaped
@@ -413,7 +417,7 @@ class Checkpointing:
         The step's changes are serialized once per channel and kept on :attr:`links`;
         a delta that absorbs the links on top (see :data:`FANOUT`) merges their
         fragments with its own, and applies to the link below them."""
-        where = f"the checkpoint of thread {self.thread_id!r}"
+        where = self.where
         links = self.links
         if not links or MARK in state or MARK in delta:  # (no hand-made object with that key)
             payload["state"], payload["delta"] = state, delta
@@ -455,10 +459,17 @@ class Checkpointing:
         if self.durability == "exit":
             return
         self.queue.append(record)
-        if self.durability == "sync":
+        if self.inline:
+            self._store()
+        elif self.durability == "sync":
             await self.flush()
         else:
             self._write_behind()
+
+    def _store(self) -> None:
+        """Store the queue now, on the caller's thread (an inline saver's)."""
+        ops, self.queue = self.queue, []
+        self.saver.put_many(ops)
 
     async def save_writes(
         self, base_id: str, task: Task, writes: list[tuple[str, Any]], idx0: int = 0, last: bool = False
@@ -497,7 +508,10 @@ class Checkpointing:
             self.exit_rows.setdefault(base_id, []).extend(rows)
             return
         self.queue.append(WriteBatch(self.thread_id, self.ns, base_id, rows))
-        if self.durability == "async":
+        if self.inline:
+            if not last:
+                self._store()
+        elif self.durability == "async":
             self._write_behind()
         elif not last:
             await self.flush()
@@ -566,7 +580,7 @@ class Checkpointing:
                 record = dataclasses.replace(
                     record,
                     parent_id=records[0].parent_id,
-                    data=self.serde.dumps(payload, where=f"the checkpoint of thread {self.thread_id!r}"),
+                    data=self.serde.dumps(payload, where=self.where),
                     snapshot=True,
                     base_id=None,
                 )

@@ -270,6 +270,7 @@ _id_lock = threading.Lock()
 _last_ms = 0
 _counter = 0
 _node = os.urandom(6).hex()
+_prefix = ""  # the id's time part for _last_ms, formatted once per millisecond
 
 
 def _new_node() -> None:
@@ -288,16 +289,17 @@ def new_checkpoint_id() -> str:
     48 bits of milliseconds, a 32-bit counter within the millisecond, then 48 random
     bits drawn once per process: ids from one process are distinct by (ms, counter),
     ids from two processes by their random part."""
-    global _last_ms, _counter
+    global _last_ms, _counter, _prefix
     ms = time.time_ns() // 1_000_000
     with _id_lock:
-        if ms <= _last_ms:
-            ms = _last_ms
+        if ms <= _last_ms:  # (a clock set back keeps counting on the last millisecond)
             _counter += 1
         else:
             _last_ms, _counter = ms, 0
+            _prefix = f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-"
         counter = _counter & 0xFFFFFFFF
-    return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-{counter >> 16:04x}-{counter & 0xFFFF:04x}-{_node}"
+        prefix = _prefix
+    return f"{prefix}{counter >> 16:04x}-{counter & 0xFFFF:04x}-{_node}"
 
 
 __all__ = [
