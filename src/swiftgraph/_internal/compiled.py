@@ -402,7 +402,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         options: dict[str, Any] | None = None,
     ) -> AsyncIterator[Any]:
         single = isinstance(stream_mode, str)
-        modes = frozenset([stream_mode] if single else stream_mode)
+        modes: frozenset[str] = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
         for m in modes:
             if m not in _STREAM_MODES:
                 raise ValueError(f"Unknown stream_mode {m!r}; choose from {sorted(_STREAM_MODES)}")
@@ -429,9 +429,10 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             """Until the consumer has taken every chunk streamed so far (subgraph runs
             of one step wait together, on one future)."""
             if buf:
-                if drained[0] is None:
-                    drained[0] = loop.create_future()
-                await asyncio.shield(drained[0])
+                fut = drained[0]
+                if fut is None:
+                    fut = drained[0] = loop.create_future()
+                await asyncio.shield(fut)
 
         if output_keys is None:
             out_keys = self.graph.state_keys
@@ -488,8 +489,8 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                         driver.result()
                         return
                     continue
-                waiter[0] = loop.create_future()
-                await waiter[0]
+                woken = waiter[0] = loop.create_future()
+                await woken
                 waiter[0] = None
         finally:
             if not driver.done():

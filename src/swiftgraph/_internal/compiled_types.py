@@ -133,6 +133,8 @@ class Task:
         "writes",
     )
 
+    caller: Task  # set only on a Functional API call: the task that made it
+
     def __init__(
         self, node: CNode, kind: str, key: Any, input: Any, triggers: tuple[str, ...], step: int
     ) -> None:

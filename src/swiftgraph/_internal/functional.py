@@ -184,8 +184,8 @@ class _TaskFunction(Generic[R]):
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
-            return _AsyncTaskFuture(run.run_call(task), loop, run)
+        if running is not None and running is loop:
+            return _AsyncTaskFuture(run.run_call(task), running, run)
         fut: TaskFuture[Any] = TaskFuture()
         cfut = asyncio.run_coroutine_threadsafe(run.run_call(task), loop)
         _chain(cfut, fut)

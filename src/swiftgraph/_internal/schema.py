@@ -102,7 +102,7 @@ def input_mapper(schema: Any) -> Callable[[dict[str, Any]], Any] | None:
 
 
 @lru_cache(maxsize=256)
-def _annotated_keys(cls: type) -> tuple[str, ...]:
+def _annotated_keys(cls: Any) -> tuple[str, ...]:  # (a class: lru_cache hashes it)
     keys: list[str] = []
     for base in reversed(cls.__mro__):
         ann = base.__dict__.get("__annotations__") or {}
@@ -116,7 +116,7 @@ def object_as_tuples(obj: Any, keys: typing.Iterable[str] | None = None) -> list
     """A returned dataclass/pydantic instance as (key, value) writes, as LangGraph
     reads it: attributes set on the object, pydantic fields only when set or
     non-``None``. ``None`` if the object isn't a schema-like instance."""
-    cls = type(obj)
+    cls: Any = type(obj)
     if cls.__module__ == "builtins":
         return None
     annotated = _annotated_keys(cls)

@@ -14,7 +14,7 @@ import asyncio
 import contextvars
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -54,7 +54,11 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine that ``make()`` returns to completion, from sync code."""
     if _in_running_loop():
         ctx = contextvars.copy_context()
-        return _portal_pool().submit(ctx.run, run_sync, make).result()
+
+        def here() -> T:  # on a portal thread, with the caller's context
+            return run_sync(make)
+
+        return _portal_pool().submit(ctx.run, here).result()
     loop = _thread_loop()
     coro = make()
     try:
@@ -64,7 +68,7 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise
 
 
-def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
     """Iterate the async iterator that ``make()`` returns, from sync code."""
     if _in_running_loop():
         yield from _iterate_in_portal(make)

@@ -109,8 +109,8 @@ def _warn_unreachable(builder: StateGraph) -> None:
     changed = True
     while changed:
         changed = False
-        for name, nxt in succ.items():
-            if name not in can_finish and nxt & can_finish:
+        for name, targets in succ.items():
+            if name not in can_finish and targets & can_finish:
                 can_finish.add(name)
                 changed = True
     stuck = [name for name in builder.nodes if name in seen and name not in can_finish]
