@@ -36,7 +36,14 @@ from .errors import (
     create_error_message,
 )
 from .timeline import (
-    LIVE_END, LIVE_ERROR, LIVE_IDENTITY, LIVE_NAME, LIVE_OUTCOME, LIVE_OUTPUT, LIVE_START, Timeline,
+    LIVE_END,
+    LIVE_ERROR,
+    LIVE_IDENTITY,
+    LIVE_NAME,
+    LIVE_OUTCOME,
+    LIVE_OUTPUT,
+    LIVE_START,
+    Timeline,
     live_entry,
 )
 from .types import Command
@@ -266,14 +273,7 @@ class Run:
                             if await self._task_failed(task, record, exc, False):
                                 raise
                         else:
-                            if node.static_writes:
-                                writes.extend(node.static_writes)
-                            task.writes = writes
-                            task.done = True
-                            if record is not None:
-                                record[LIVE_END] = time.perf_counter()
-                                record[LIVE_OUTCOME] = "ok"
-                                record[LIVE_OUTPUT] = writes
+                            _succeeded(task, writes, record)
                             if cp is not None:
                                 await cp.save_writes(task.base, task, writes, last=True)
                     else:
@@ -720,11 +720,7 @@ class Run:
             for call in list(self.open_calls):
                 call.cancel()
         self._failed(task, record, exc, debug)
-        if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
-            try:
-                exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
-            except Exception:
-                pass
+        _note_task(exc, task)
         return True
 
     def _failed(self, task: Task, record: list[Any] | None, exc: BaseException, debug: bool) -> None:
@@ -1055,21 +1051,34 @@ class _StepWaiter:
             self.run._failed(task, record, exc, False)
             if isinstance(exc, asyncio.CancelledError):
                 return None
-            if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
-                try:
-                    exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
-                except Exception:
-                    pass
+            _note_task(exc, task)
             return exc
-        if node.static_writes:
-            writes.extend(node.static_writes)
-        task.writes = writes
-        task.done = True
-        if record is not None:
-            record[LIVE_END] = time.perf_counter()
-            record[LIVE_OUTCOME] = "ok"
-            record[LIVE_OUTPUT] = writes
+        _succeeded(task, writes, record)
         return None
+
+
+def _succeeded(task: Task, writes: list[tuple[str, Any]], record: list[Any] | None) -> None:
+    """A bare body returned ``writes``: they (and its static edges') are the task's, and
+    its timeline entry ends now."""
+    static = task.node.static_writes
+    if static:
+        writes.extend(static)
+    task.writes = writes
+    task.done = True
+    if record is not None:
+        record[LIVE_END] = time.perf_counter()
+        record[LIVE_OUTCOME] = "ok"
+        record[LIVE_OUTPUT] = writes
+
+
+def _note_task(exc: BaseException, task: Task) -> None:
+    """Name the failed task on its error, as LangGraph does (not on a Command bubbling
+    up to the parent graph, nor on a cancellation)."""
+    if isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
+        try:
+            exc.add_note(f"During task with name '{task.node.name}' and id '{task.id}'")
+        except Exception:
+            pass
 
 
 def _no_op(_chunk: Any) -> None:
