@@ -272,8 +272,15 @@ class Run:
                         except BaseException as exc:
                             if await self._task_failed(task, record, exc, False):
                                 raise
-                        else:
-                            _succeeded(task, writes, record)
+                        else:  # (_succeeded, inlined: this is every lone step's path)
+                            if node.static_writes:
+                                writes.extend(node.static_writes)
+                            task.writes = writes
+                            task.done = True
+                            if record is not None:
+                                record[LIVE_END] = time.perf_counter()
+                                record[LIVE_OUTCOME] = "ok"
+                                record[LIVE_OUTPUT] = writes
                             if cp is not None:
                                 await cp.save_writes(task.base, task, writes, last=True)
                     else:
