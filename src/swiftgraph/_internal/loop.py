@@ -544,8 +544,10 @@ class Run:
         self.inline = False
         loop = asyncio.get_running_loop()
         waiter = _StepWaiter(self, loop, len(tasks))
-        on_done = waiter.on_done  # one bound method for all the tasks
-        futures = []
+        futures = waiter.futures
+        # the waiter's calls run in one context for the step: add_done_callback would
+        # otherwise copy the current one for every task
+        calls = contextvars.copy_context()
         # A bare async body (see CNode.bare) in a run with nothing to stream or save
         # runs as its own asyncio task, finished by the waiter's callback: no run_task
         # coroutine wrapped around it, whose frame every waiting run would hold
@@ -559,7 +561,7 @@ class Run:
         for t in tasks:
             node = t.node
             fn = node.fn
-            fut = None
+            fut = body = None
             if direct and node.bare and fn is not None and fn.is_async:
                 ctx = contextvars.copy_context()
                 ctx.run(CURRENT_TASK.set, t)
@@ -572,12 +574,12 @@ class Run:
                         t.record = live_entry(t, time.perf_counter())
                         timeline.live.append(t.record)
                     fut = loop.create_task(coro, context=ctx)
-                    waiter.bodies[fut] = t
+                    body = t
             if fut is None:
                 fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
-            fut.add_done_callback(on_done)
-            futures.append(fut)
-        node = fn = fut = ctx = coro = None  # type: ignore[assignment]
+            futures[fut] = body
+            fut.add_done_callback(waiter, context=calls)
+        node = fn = fut = ctx = coro = body = calls = None  # type: ignore[assignment]
         try:
             await waiter.done
         except BaseException:
@@ -1011,26 +1013,28 @@ class Run:
 
 
 class _StepWaiter:
-    """Wakes the step when every task is done or the first one fails (one object,
-    not a closure and its cells: a step of a few tasks is the common case).
+    """Wakes the step when every task is done or the first one fails: called with each
+    task's future as it finishes (one object, not a closure and its cells: a step of a
+    few tasks is the common case).
 
-    It also finishes the tasks that ran a node body directly (``bodies``, see
-    ``Run.run_step``), as ``run_task`` finishes the others: their writes, their
-    timeline entry, the note naming a failed task."""
+    It also finishes the tasks that ran a node body directly (see ``Run.run_step``),
+    as ``run_task`` finishes the others: their writes, their timeline entry, the note
+    naming a failed task."""
 
-    __slots__ = ("bodies", "done", "failed", "paused", "remaining", "run")
+    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run")
 
     def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
         self.run = run
         self.done: asyncio.Future[None] = loop.create_future()
         self.remaining = count
         self.failed: BaseException | None = None
-        self.bodies: dict[asyncio.Task[Any], Task] = {}
+        # every task's future -> the task whose body it runs directly (None: run_task)
+        self.futures: dict[asyncio.Task[Any], Task | None] = {}
         self.paused: list[tuple[Task, GraphInterrupt]] | tuple[()] = ()  # a list once one is
 
-    def on_done(self, fut: asyncio.Task[Any]) -> None:
+    def __call__(self, fut: asyncio.Task[Any]) -> None:
         self.remaining -= 1
-        task = self.bodies.pop(fut, None) if self.bodies else None
+        task = self.futures.get(fut)
         if task is not None:
             exc = self._finish(task, fut)
         # ``exception()`` is asked of every task, not only until the first failure: it
