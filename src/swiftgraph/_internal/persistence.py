@@ -128,7 +128,7 @@ class Link:
             delta = p.get("delta") or {}
             if "n" not in p:  # one step's updates per key; a compacted delta has a list of them
                 delta = {chan: [vals] for chan, vals in delta.items()}
-            self._parts = _parts(serde, p.get("state") or {}, delta, None)
+            self._parts = _parts(serde, p.get("state") or {}, delta)
             self.raw = None
         return self._parts
 
@@ -139,32 +139,13 @@ it received, one JSON array per step (a step's updates are applied as one batch:
 ``Overwrite`` drops the updates after it in its step only)."""
 
 
-def _parts(
-    serde: Any,
-    state: dict[str, Any],
-    batches: dict[str, list[list[Any]]],
-    where: str | None,
-    known: dict[int, tuple[Any, bytes]] | None = None,
-) -> Parts:
-    """``known``: values already serialized (a step's pending writes, by ``id``), reused
-    as they are: a list's JSON is its items' JSON joined, so nothing is encoded twice."""
+def _parts(serde: Any, state: dict[str, Any], batches: dict[str, list[list[Any]]]) -> Parts:
+    """A loaded record's changes as fragments (see :data:`Parts`); a record being made
+    builds its own from the step's writes (``Checkpointing._delta_data``)."""
     dumps = serde.dumps
-    if not known:
-        return (
-            {chan: dumps(value, where=where) for chan, value in state.items()},
-            {chan: [dumps(vals, where=where) for vals in steps] for chan, steps in batches.items()},
-        )
-
-    def enc(value: Any) -> bytes:
-        entry = known.get(id(value))
-        return entry[1] if entry is not None and entry[0] is value else dumps(value, where=where)
-
     return (
-        {chan: enc(value) for chan, value in state.items()},
-        {
-            chan: [b"[" + b",".join([enc(v) for v in vals]) + b"]" for vals in steps]
-            for chan, steps in batches.items()
-        },
+        {chan: dumps(value) for chan, value in state.items()},
+        {chan: [dumps(vals) for vals in steps] for chan, steps in batches.items()},
     )
 
 
@@ -373,17 +354,11 @@ class Checkpointing:
             self.user_meta = _json_safe(run.config.get("metadata") or {})
         for k, v in self.user_meta.items():  # type: ignore[union-attr]
             meta.setdefault(k, v)
-        record = CheckpointRecord(
-            thread_id=self.thread_id,
-            checkpoint_ns=self.ns,
-            checkpoint_id=new_checkpoint_id(),
-            parent_id=self.current.checkpoint_id if self.current is not None else None,
-            step=step,
-            created_at=now_iso(),
-            metadata=meta,
-            data=data,
-            snapshot=snapshot,
-            base_id=base_id,
+        current = self.current
+        record = CheckpointRecord(  # (positional: thread_id, checkpoint_ns, checkpoint_id, parent_id,
+            self.thread_id, self.ns, new_checkpoint_id(),  # step, created_at, metadata, data,
+            current.checkpoint_id if current is not None else None,  # snapshot, base_id)
+            step, now_iso(), meta, data, snapshot, base_id,
         )
         self._link(record)
         self.current = record
@@ -417,13 +392,27 @@ class Checkpointing:
         The step's changes are serialized once per channel and kept on :attr:`links`;
         a delta that absorbs the links on top (see :data:`FANOUT`) merges their
         fragments with its own, and applies to the link below them."""
-        where = self.where
         links = self.links
         if not links or MARK in state or MARK in delta:  # (no hand-made object with that key)
             payload["state"], payload["delta"] = state, delta
             self._pending = (len(links), 1, None)
             return self._head(payload, plain), None
-        own = _parts(self.serde, state, {chan: [vals] for chan, vals in delta.items()}, where, self.encoded)
+        # this step's changes, one fragment per channel; a value the step's pending
+        # writes serialized (see save_writes) is reused as is
+        known = self.encoded
+        dumps = self.serde.dumps
+        st: dict[str, bytes] = {}
+        for chan, value in state.items():
+            entry = known.get(id(value))
+            st[chan] = entry[1] if entry is not None and entry[0] is value else dumps(value, where=self.where)
+        de: dict[str, list[bytes]] = {}
+        for chan, vals in delta.items():
+            frags = []
+            for value in vals:
+                entry = known.get(id(value))
+                frags.append(entry[1] if entry is not None and entry[0] is value else dumps(value, where=self.where))
+            de[chan] = [b"[" + b",".join(frags) + b"]"]
+        own = (st, de)
         keep, span = len(links), 1
         while True:  # a FANOUT-ary counter: FANOUT - 1 links of one span on top, merged
             low = keep
