@@ -74,6 +74,10 @@ SNAPSHOT = 1 << 62
 """A snapshot's span on the rebuild path: no delta ever absorbs it."""
 FANOUT = 4
 """Compaction: every FANOUT-th delta of a span absorbs the FANOUT - 1 before it."""
+WRITE_BEHIND_TURN_S = 0.05
+"""Under ``durability="async"``, a run that has not let the loop run for this long gives
+it a turn at its next checkpoint, so the write-behind stores what has queued while the
+run goes on (see :meth:`Checkpointing.save`)."""
 
 INTERRUPT = "__interrupt__"
 ERROR = "__error__"
@@ -269,6 +273,7 @@ class Checkpointing:
         self.snap_bytes = 0
         self.queue: list[Op] = []
         self.writer: asyncio.Task[None] | None = None  # the "async" write-behind
+        self.turned = time.monotonic()  # when the loop last had a turn (see save)
         self.restored_id: str | None = None  # the persisted checkpoint this run started from
         self.exit_rows: dict[str, list[PendingWrite]] = {}  # durability="exit": held to the end
         self.links: list[Link] = []  # the rebuild path of ``current``: snapshot first
@@ -454,6 +459,17 @@ class Checkpointing:
             await self.flush()
         else:
             self._write_behind()
+            # A run of sync bodies (run inline) never waits, so the loop would never
+            # run the write-behind: everything would be stored at the end, and a crash
+            # would lose the whole run. So the loop gets a turn once the run has gone
+            # WRITE_BEHIND_TURN_S without one: the write-behind hands what has queued
+            # to its saver (a worker thread for SQLite) and the run goes on while it
+            # is stored. A short run still stores in one batch at its end (cheapest:
+            # one commit), and a run whose bodies wait gives turns anyway.
+            now = time.monotonic()
+            if now - self.turned >= WRITE_BEHIND_TURN_S:
+                self.turned = now
+                await asyncio.sleep(0)
 
     def _store(self) -> None:
         """Store the queue now, on the caller's thread (an inline saver's)."""
