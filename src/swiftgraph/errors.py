@@ -18,6 +18,7 @@ from swiftgraph._internal.errors import (
     SwiftGraphError,
     TaskNotFound,
     UnknownTargetError,
+    UnresolvedSchemaError,
     create_error_message,
 )
 from swiftgraph._internal.writes import UnknownRouteKeyError
@@ -50,5 +51,6 @@ __all__ = [
     "TaskNotFound",
     "UnknownRouteKeyError",
     "UnknownTargetError",
+    "UnresolvedSchemaError",
     "create_error_message",
 ]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional, TypedDict
 import pytest
 from pydantic import BaseModel
 
-from conftest import ALL_METHODS, check
+from conftest import ALL_METHODS, ENGINES, build_error, check, divergence
 
 
 class TD(TypedDict):
@@ -185,3 +185,51 @@ def test_pydantic_node_update_with_model_instance():
 
     check(build, {"n": 2}, "invoke")
     check(build, {"n": 2}, "stream", stream_mode="updates")
+
+
+@pytest.mark.parametrize("kind", ["typeddict", "dataclass", "pydantic"])
+def test_schema_naming_what_typing_cant_find_is_refused(kind):
+    """A schema whose annotation names something typing can't resolve (here a reducer
+    local to a function) is refused when the graph is built, as a ``NameError`` on
+    both engines, instead of running with that key as "last value wins"."""
+
+    def build(E):
+        local_add = operator.add  # noqa: F841 (named by the annotation; typing can't see it)
+        if kind == "typeddict":
+
+            class S(TypedDict):
+                log: "Annotated[list, local_add]"  # noqa: F821
+
+        elif kind == "dataclass":
+
+            @dataclass
+            class S:
+                log: "Annotated[list, local_add]" = field(default_factory=list)  # noqa: F821
+
+        else:
+
+            class S(BaseModel):
+                log: "Annotated[list, local_add]" = []  # noqa: F821
+
+        g = E.StateGraph(S)
+        g.add_node("a", lambda s: {"log": [1]})
+        g.add_edge(E.START, "a")
+        return g.compile()
+
+    for E in ENGINES:
+        assert isinstance(build_error(E, build), NameError), E.label
+
+
+@divergence
+def test_unresolved_schema_error_names_the_schema_and_keys():
+    class S(TypedDict):
+        log: "Annotated[list, nowhere_add]"  # noqa: F821
+        n: int
+
+    from swiftgraph.errors import GraphDefinitionError, UnresolvedSchemaError
+    from swiftgraph.graph import StateGraph
+
+    with pytest.raises(UnresolvedSchemaError) as info:
+        StateGraph(S)
+    assert isinstance(info.value, NameError) and isinstance(info.value, GraphDefinitionError)
+    assert "nowhere_add" in str(info.value) and "['log']" in str(info.value)

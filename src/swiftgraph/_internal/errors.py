@@ -13,6 +13,7 @@ The tree, with LangGraph's names so ``except`` clauses port unchanged::
     │   └── ParentCommand         a Command(graph=PARENT) travelling up
     ├── SwiftGraphError (ValueError)  swiftgraph's own errors
     │   ├── GraphDefinitionError  how a graph is built (compile time): names the node or edge
+    │   │   └── UnresolvedSchemaError (also a NameError)  a schema annotation naming nothing
     │   └── CheckpointError       a checkpoint that can't be used (missing, corrupt, foreign)
     └── SerializationError (ValueError)  a value that can't be saved or loaded (its path)
     RecursionError
@@ -138,6 +139,13 @@ class GraphDefinitionError(SwiftGraphError):
     ``compile()``, never mid-run; the message names the node or edge and the fix."""
 
 
+class UnresolvedSchemaError(GraphDefinitionError, NameError):
+    """A schema whose annotations name something ``typing`` can't find (a name local to
+    a function, under ``from __future__ import annotations``): its reducers can't be
+    read. LangGraph lets typing's ``NameError`` through; this is a ``NameError`` too,
+    so the same ``except`` catches it, but it names the schema, the keys and the fix."""
+
+
 __all__ = [
     "CheckpointError",
     "EmptyChannelError",
@@ -153,5 +161,6 @@ __all__ = [
     "SwiftGraphError",
     "TaskNotFound",
     "UnknownTargetError",
+    "UnresolvedSchemaError",
     "create_error_message",
 ]

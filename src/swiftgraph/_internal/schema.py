@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from .channels import BinaryOperatorAggregate, Channel, LastValue
-from .errors import GraphDefinitionError
+from .errors import GraphDefinitionError, UnresolvedSchemaError
 
 _MISSING = object()
 
@@ -33,19 +33,23 @@ def _hints(schema: Any) -> dict[str, Any]:
         return {}
     try:
         hints = typing.get_type_hints(schema, include_extras=True)
-    except Exception as exc:
-        hints = {}
+    except NameError as exc:
+        # as LangGraph, refuse it: read as it is, an annotation hiding a reducer would
+        # silently become "last value wins"
+        raw: dict[str, Any] = {}
         for base in reversed(getattr(schema, "__mro__", ())):
-            hints.update(getattr(base, "__annotations__", {}) or {})
-        unresolved = [k for k, v in hints.items() if isinstance(v, str) and "Annotated" in v]
-        if unresolved:
-            # a reducer we can't see would silently become "last value wins"
-            raise GraphDefinitionError(
-                f"Can't resolve the annotations of state schema "
-                f"{getattr(schema, '__qualname__', schema)!r} ({exc}), so the reducers of "
-                f"{unresolved} can't be read. Define the schema where its names resolve at "
-                "module level, or import the module normally so typing can find it."
-            ) from exc
+            raw.update(getattr(base, "__annotations__", {}) or {})
+        unresolved = [
+            k for k, v in raw.items()
+            if isinstance(v, (str, typing.ForwardRef)) and not k.startswith("__")
+        ]
+        raise UnresolvedSchemaError(
+            f"Can't resolve the annotations of schema {getattr(schema, '__qualname__', schema)!r} "
+            f"({exc}), so the types and reducers of {unresolved or 'its keys'} can't be read. "
+            "Define the names its annotations use at module level (a schema inside a "
+            "function can't see the function's names under `from __future__ import "
+            "annotations`), or import them where the schema is defined."
+        ) from exc
     if is_pydantic_model(schema):
         return {k: v for k, v in hints.items() if k in schema.model_fields}
     if is_dataclass_type(schema):
