@@ -65,12 +65,14 @@ def test_history_rows_newest_first():
     {"filter": {"step": 1}},
     {"filter": {"source": "input"}},
     {"limit": 2},
+    {"limit": 0},
+    {"limit": -1},
     {"before": 2},
     {"before": 2, "limit": 1},
     {"filter": {"source": "loop"}, "limit": 3},
     {"at": 3},
-], ids=["filter-source", "filter-step", "filter-input", "limit", "before", "before-limit",
-        "filter-limit", "from-checkpoint"])
+], ids=["filter-source", "filter-step", "filter-input", "limit", "limit-zero", "limit-negative",
+        "before", "before-limit", "filter-limit", "from-checkpoint"])
 def test_history_filter_before_limit(kw):
     """``before``/``at`` name the n-th newest checkpoint of a two-run thread."""
 

@@ -8,7 +8,7 @@ from typing import Annotated, TypedDict
 
 import pytest
 
-from conftest import ALL_METHODS, check
+from conftest import ALL_METHODS, LG, SG, check, divergence
 
 
 class S(TypedDict):
@@ -169,3 +169,17 @@ def test_node_with_config_and_writer_params():
 
     lg = check(build, INP, "stream", stream_mode="custom", config={"configurable": {"tag": 7}})
     assert lg.value == [{"tag": 7}]
+
+
+@divergence
+@pytest.mark.parametrize("mode", ["nope", ["values", "nope"]])
+def test_unknown_stream_mode(mode):
+    """Deliberate: LangGraph streams nothing for a mode it doesn't know (a typo runs the
+    graph and shows nothing); swiftgraph refuses it before running, naming the modes."""
+    chunks = list(seq(LG).stream({"log": []}, stream_mode=mode))
+    if mode == "nope":
+        assert chunks == []
+    else:  # the modes it knows, as if the unknown one weren't there
+        assert chunks and {m for m, _ in chunks} == {"values"}
+    with pytest.raises(ValueError, match="Unknown stream_mode 'nope'; choose from .*'updates'"):
+        list(seq(SG).stream({"log": []}, stream_mode=mode))

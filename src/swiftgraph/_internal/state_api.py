@@ -172,6 +172,8 @@ class StateAPI:
         owner = self._owner_of(ns)
         before_id = ((before or {}).get("configurable") or {}).get("checkpoint_id") or checkpoint_id
         out: list[StateSnapshot] = []
+        if limit is not None and limit <= 0:  # as LangGraph: nothing, not one
+            return out
         if checkpoint_id is not None and before is None:
             # as LangGraph's savers: a config naming a checkpoint lists just that one
             first = await saver.aget(thread_id, ns, checkpoint_id)
