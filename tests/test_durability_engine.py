@@ -410,3 +410,58 @@ def test_snapshot_created_at_is_utc_and_in_order() -> None:
     assert len(stamps) == 5
     assert all(before <= t <= after for t in stamps)
     assert stamps == sorted(stamps, reverse=True)  # history comes newest first
+
+
+class _ThreadNotingSaver(InMemorySaver):
+    """Notes the thread its reads run on; ``wait``: its async reads also give the event
+    loop a turn, as a saver doing real I/O would."""
+
+    def __init__(self, wait: bool = False) -> None:
+        super().__init__()
+        self.wait = wait
+        self.threads: set[str] = set()
+
+    def get_chain(self, *args: Any, **kwargs: Any) -> Any:
+        import threading
+
+        self.threads.add(threading.current_thread().name)
+        return super().get_chain(*args, **kwargs)
+
+    async def aget_chain(self, *args: Any, **kwargs: Any) -> Any:
+        if self.wait:
+            import asyncio
+
+            await asyncio.sleep(0)
+        return self.get_chain(*args, **kwargs)
+
+
+@pytest.mark.parametrize("wait", [False, True], ids=["inline", "waits"])
+def test_sync_state_reads_from_async_code(wait: bool) -> None:
+    """``get_state``/``get_state_history`` called from inside a running event loop (a
+    notebook, an async app) give what the async API gives. With a saver that never
+    waits they read right on the caller's thread (no worker-thread hop); one that
+    waits is read the usual way (on a worker thread's loop)."""
+    import asyncio
+    import threading
+
+    saver = _ThreadNotingSaver(wait)
+    graph = _chain(3, saver)
+    cfg = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"items": []}, cfg)
+
+    async def both() -> tuple[Any, Any, list[Any], list[Any]]:
+        sync_snap = graph.get_state(cfg)
+        sync_hist = [s.config for s in graph.get_state_history(cfg, limit=3)]
+        async_snap = await graph.aget_state(cfg)
+        async_hist = [s.config async for s in graph.aget_state_history(cfg, limit=3)]
+        return sync_snap, async_snap, sync_hist, async_hist
+
+    saver._swiftgraph_cache.clear()  # (the engine's cache would answer without reading)
+    sync_snap, async_snap, sync_hist, async_hist = asyncio.run(both())
+    assert sync_snap == async_snap and sync_hist == async_hist
+    assert len(sync_snap.values["items"]) == 3
+    here = threading.current_thread().name
+    if wait:
+        assert any(t != here for t in saver.threads)
+    else:
+        assert saver.threads == {here}

@@ -31,6 +31,12 @@ class StateAPI:
             raise ValueError("No checkpointer set: compile(checkpointer=InMemorySaver()) first.")
         return self.checkpointer
 
+    def _reads_inline(self) -> bool:
+        """Its saver's async reads are its sync ones (see syncbridge.run_sync)."""
+        from swiftgraph.checkpoint.base import InlineAsyncMixin
+
+        return isinstance(self.checkpointer, InlineAsyncMixin)
+
     @staticmethod
     def _where(config: dict[str, Any]) -> tuple[str, str, str | None]:
         conf = config.get("configurable") or {}
@@ -67,7 +73,9 @@ class StateAPI:
 
     def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state at its latest checkpoint (or at ``checkpoint_id``)."""
-        return syncbridge.run_sync(lambda: self.aget_state(config, subgraphs=subgraphs))
+        return syncbridge.run_sync(
+            lambda: self.aget_state(config, subgraphs=subgraphs), read_only=self._reads_inline()
+        )
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         thread_id, ns, checkpoint_id = self._where(config)
@@ -147,7 +155,8 @@ class StateAPI:
         """The thread's checkpoints, newest first."""
         return iter(
             syncbridge.run_sync(
-                lambda: self._history(config, filter=filter, before=before, limit=limit)
+                lambda: self._history(config, filter=filter, before=before, limit=limit),
+                read_only=self._reads_inline(),
             )
         )
 

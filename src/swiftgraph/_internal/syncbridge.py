@@ -50,8 +50,26 @@ def _portal_pool() -> ThreadPoolExecutor:
     return _portal
 
 
-def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run the coroutine that ``make()`` returns to completion, from sync code."""
+def run_sync(make: Callable[[], Coroutine[Any, Any, T]], *, read_only: bool = False) -> T:
+    """Run the coroutine that ``make()`` returns to completion, from sync code.
+
+    ``read_only``: the coroutine only reads, from storage that never waits (a saver
+    whose async methods call its sync ones). It is then first driven right here, with
+    no event loop: a ``get_state`` costs no loop turn (nor, in a fresh thread, making
+    a loop, nor inside a running loop a worker thread). If it turns out to need a loop
+    after all (it suspends, or asks for the running loop), it is dropped and run again
+    the usual way; reading twice changes nothing."""
+    if read_only:
+        coro = make()
+        try:
+            coro.send(None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except RuntimeError as exc:
+            if "event loop" not in str(exc):
+                raise
+        finally:
+            coro.close()
     if _in_running_loop():
         ctx = contextvars.copy_context()
 
