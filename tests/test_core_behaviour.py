@@ -219,6 +219,30 @@ def test_parallel_async_bodies_see_their_own_task_and_fail_as_one_step():
     assert any("During task with name 'bad'" in n for n in info.value.__notes__)
 
 
+def test_timeline_read_while_its_run_goes_on():
+    """Reading ``last_timeline`` from inside a running node (a progress display, say)
+    neither disturbs the run nor loses the tasks that start after it: the next read
+    adds them."""
+    seen = {}
+
+    def peek(state):
+        seen["mid"] = [(r.name, r.outcome) for r in graph.last_timeline.tasks]
+        return {"log": ["peek"]}
+
+    g = StateGraph(S)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_node("peek", peek)
+    g.add_node("z", lambda s: {"log": ["z"]})
+    g.add_edge(START, "a")
+    g.add_edge("a", "peek")
+    g.add_edge("peek", "z")
+    graph = g.compile()
+    assert graph.invoke({"log": []})["log"] == ["a", "peek", "z"]
+    assert seen["mid"] == [("a", "ok"), ("peek", "running")]
+    assert [r.name for r in graph.last_timeline.tasks] == ["a", "peek", "z"]
+    assert graph.last_timeline.tasks[-1].outcome == "ok"
+
+
 def test_timeline_outcomes_retries_and_threads():
     from swiftgraph.types import RetryPolicy
 

@@ -158,11 +158,11 @@ async def _served(run: Run, task: Task, writes: list[tuple[str, Any]]) -> None:
     node = task.node
     if run.timeline is not None and not node.hidden:
         now = time.perf_counter()
-        record = live_entry(task, now)
-        record[LIVE_END] = now
-        record[LIVE_OUTCOME] = "cached"
-        record[LIVE_OUTPUT] = writes
-        run.timeline.live.append(record)
+        live = run.timeline.live
+        record = live_entry(live, task, now)
+        live[record + LIVE_END] = now
+        live[record + LIVE_OUTCOME] = "cached"
+        live[record + LIVE_OUTPUT] = writes
     if run.cp is not None:
         await run.cp.save_writes(task.base, task, writes)
     if "updates" in run.modes and not node.hidden:
@@ -170,7 +170,7 @@ async def _served(run: Run, task: Task, writes: list[tuple[str, Any]]) -> None:
         run.emit("updates", {node.name: chunk, "__metadata__": {"cached": True}})
 
 
-async def serve_call(run: Run, task: Task, entry: Entry, record: list[Any] | None) -> Any:
+async def serve_call(run: Run, task: Task, entry: Entry, record: int | None) -> Any:
     """A ``@task`` call's cached return value, or ``MISSING`` to run it."""
     full = entry[0]
     found = await run.cache.aget([full])
@@ -179,9 +179,7 @@ async def serve_call(run: Run, task: Task, entry: Entry, record: list[Any] | Non
     writes = decode(found[full])  # [("__return__", value)]
     value = writes[0][1]
     if record is not None:
-        record[LIVE_END] = time.perf_counter()
-        record[LIVE_OUTCOME] = "cached"
-        record[LIVE_OUTPUT] = value
+        run._ended(record, "cached", value)
     if run.cp is not None:
         await run.cp.save_writes(task.base, task, writes)
     if "updates" in run.modes:

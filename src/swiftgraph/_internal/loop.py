@@ -43,6 +43,7 @@ from .timeline import (
     LIVE_OUTCOME,
     LIVE_OUTPUT,
     LIVE_START,
+    WIDTH,
     Timeline,
     live_entry,
 )
@@ -254,8 +255,7 @@ class Run:
                         if timeline is not None and not node.hidden:
                             if cp is not None:
                                 task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
-                            record = task.record = live_entry(task, time.perf_counter())
-                            timeline.live.append(record)
+                            record = task.record = live_entry(timeline.live, task, time.perf_counter())
                         try:
                             if fn is None:
                                 result = task.input  # START forwards the input
@@ -272,15 +272,16 @@ class Run:
                         except BaseException as exc:
                             if await self._task_failed(task, record, exc, False):
                                 raise
-                        else:  # (_succeeded, inlined: this is every lone step's path)
+                        else:  # (as _StepWaiter._finish, inlined: this is every lone step's path)
                             if node.static_writes:
                                 writes.extend(node.static_writes)
                             task.writes = writes
                             task.done = True
                             if record is not None:
-                                record[LIVE_END] = time.perf_counter()
-                                record[LIVE_OUTCOME] = "ok"
-                                record[LIVE_OUTPUT] = writes
+                                entries = timeline.live  # type: ignore[union-attr]
+                                entries[record + LIVE_END] = time.perf_counter()
+                                entries[record + LIVE_OUTCOME] = "ok"
+                                entries[record + LIVE_OUTPUT] = writes
                             if cp is not None:
                                 await cp.save_writes(task.base, task, writes, last=True)
                     else:
@@ -315,7 +316,7 @@ class Run:
                     )
                 tasks = self._plan(updated, sends) if (updated or sends) else []
                 # not kept alive while the next step runs
-                updated = sends = writes = result = record = task = node = fn = token = None  # type: ignore[assignment]
+                updated = sends = writes = result = record = task = node = fn = token = entries = None  # type: ignore[assignment]
                 if cp is not None:
                     self._emit_checkpoint(tasks)
         finally:
@@ -473,11 +474,12 @@ class Run:
         tl = self.timeline
         if tl is None:
             return None
-        entries = tl.live[self.tl_mark:]
-        self.tl_mark = len(tl.live)
+        live = tl.live
+        mark, self.tl_mark = self.tl_mark, len(live)
         offset = tl.wall_offset
         out = []
-        for e in entries:
+        for at in range(mark, len(live), WIDTH):
+            e = live[at:at + WIDTH]
             step, kind, key, base, _ns, _input, known = e[LIVE_IDENTITY]
             end = e[LIVE_END]
             out.append([
@@ -571,8 +573,7 @@ class Run:
                     pass
                 else:
                     if timeline is not None and not node.hidden:
-                        t.record = live_entry(t, time.perf_counter())
-                        timeline.live.append(t.record)
+                        t.record = live_entry(timeline.live, t, time.perf_counter())
                     fut = loop.create_task(coro, context=ctx)
                     body = t
             if fut is None:
@@ -638,9 +639,7 @@ class Run:
         if self.timeline is not None and not node.hidden:
             if self.cp is not None:
                 task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
-            record = live_entry(task, time.perf_counter())
-            task.record = record
-            self.timeline.live.append(record)
+            record = task.record = live_entry(self.timeline.live, task, time.perf_counter())
         modes = self.modes
         debug = False
         if modes:
@@ -695,9 +694,10 @@ class Run:
                 raise
             return
         if record is not None:
-            record[LIVE_END] = time.perf_counter()
-            record[LIVE_OUTCOME] = "ok"
-            record[LIVE_OUTPUT] = writes
+            live = self.timeline.live  # type: ignore[union-attr]
+            live[record + LIVE_END] = time.perf_counter()
+            live[record + LIVE_OUTCOME] = "ok"
+            live[record + LIVE_OUTPUT] = writes
         if modes and "messages" in modes and not node.hidden:
             # before its writes are saved: a message streamed without an id gets one
             self.messages.node_end(task, result)
@@ -706,15 +706,14 @@ class Run:
         if modes and not emitted:
             self._emit_done(task, writes, result)
 
-    async def _task_failed(self, task: Task, record: list[Any] | None, exc: BaseException, debug: bool) -> bool:
+    async def _task_failed(self, task: Task, record: int | None, exc: BaseException, debug: bool) -> bool:
         """A task's body (or its writes) raised ``exc``: note it. True: the caller
         re-raises it; False: the task was interrupted (``interrupt()``), and the step
         ends with it pending."""
         node = task.node
         if isinstance(exc, GraphInterrupt):
             if record is not None:
-                record[LIVE_END] = time.perf_counter()
-                record[LIVE_OUTCOME] = "interrupted"
+                self._ended(record, "interrupted")
             if node.returns and self.open_calls:
                 for call in list(self.open_calls):
                     call.cancel()
@@ -732,13 +731,20 @@ class Run:
         _note_task(exc, task)
         return True
 
-    def _failed(self, task: Task, record: list[Any] | None, exc: BaseException, debug: bool) -> None:
+    def _ended(self, record: int, outcome: str, output: Any = None) -> None:
+        """A timeline entry (at offset ``record`` of this run's timeline) ends now."""
+        live = self.timeline.live  # type: ignore[union-attr]
+        live[record + LIVE_END] = time.perf_counter()
+        live[record + LIVE_OUTCOME] = outcome
+        if output is not None:
+            live[record + LIVE_OUTPUT] = output
+
+    def _failed(self, task: Task, record: int | None, exc: BaseException, debug: bool) -> None:
         """A task or call ended with ``exc`` (cancelled or failed): its timeline entry
         and, streaming tasks, its result event say so."""
         if record is not None:
-            record[LIVE_END] = time.perf_counter()
-            record[LIVE_OUTCOME] = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-            record[LIVE_ERROR] = repr(exc)
+            self._ended(record, "cancelled" if isinstance(exc, asyncio.CancelledError) else "error")
+            self.timeline.live[record + LIVE_ERROR] = repr(exc)  # type: ignore[union-attr]
         if debug and not isinstance(exc, asyncio.CancelledError):
             self._emit_task_result(task, exc)
 
@@ -757,17 +763,16 @@ class Run:
         node = task.node
         task.run = self
         record = None
-        if self.timeline is not None:
-            record = live_entry(task, time.perf_counter(), task.record)
-            task.record = record
-            self.timeline.live.append(record)
+        if self.timeline is not None:  # (task.record: its caller's entry, the parent)
+            record = task.record = live_entry(self.timeline.live, task, time.perf_counter(), task.record)
         saved = self.saved.get(task.id) if self.saved else None
         if saved is not None:
             for chan, value in saved:
                 if chan == "__return__":  # finished before the run was cut short: replay
                     if record is not None:
-                        record[LIVE_END] = record[LIVE_START]
-                        record[LIVE_OUTCOME] = "cached"
+                        live = self.timeline.live  # type: ignore[union-attr]
+                        live[record + LIVE_END] = live[record + LIVE_START]
+                        live[record + LIVE_OUTCOME] = "cached"
                     return value
         debug = bool(self.modes) and ("tasks" in self.modes or "debug" in self.modes)
         if debug:
@@ -798,8 +803,7 @@ class Run:
                 result = await self.call_body(task)
         except GraphInterrupt as exc:
             if record is not None:
-                record[LIVE_END] = time.perf_counter()
-                record[LIVE_OUTCOME] = "interrupted"
+                self._ended(record, "interrupted")
             if not getattr(exc, "recorded", False):
                 await self._interrupted(task, exc)
                 exc.recorded = True  # type: ignore[attr-defined]
@@ -813,9 +817,7 @@ class Run:
             if self.open_calls is not None:
                 self.open_calls.discard(current)  # type: ignore[arg-type]
         if record is not None:
-            record[LIVE_END] = time.perf_counter()
-            record[LIVE_OUTCOME] = "ok"
-            record[LIVE_OUTPUT] = result
+            self._ended(record, "ok", result)
         if self.modes and "messages" in self.modes:
             self.messages.node_end(task, result)
         if entry is not None:
@@ -1064,22 +1066,14 @@ class _StepWaiter:
                 return None
             _note_task(exc, task)
             return exc
-        _succeeded(task, writes, record)
+        static = node.static_writes
+        if static:
+            writes.extend(static)
+        task.writes = writes
+        task.done = True
+        if record is not None:
+            self.run._ended(record, "ok", writes)
         return None
-
-
-def _succeeded(task: Task, writes: list[tuple[str, Any]], record: list[Any] | None) -> None:
-    """A bare body returned ``writes``: they (and its static edges') are the task's, and
-    its timeline entry ends now."""
-    static = task.node.static_writes
-    if static:
-        writes.extend(static)
-    task.writes = writes
-    task.done = True
-    if record is not None:
-        record[LIVE_END] = time.perf_counter()
-        record[LIVE_OUTCOME] = "ok"
-        record[LIVE_OUTPUT] = writes
 
 
 def _note_task(exc: BaseException, task: Task) -> None:

@@ -1,8 +1,11 @@
 """The run timeline: one record per task, cheap enough to leave on.
 
-While a run is live the engine keeps one small flat list per task (``LIVE_*`` slots:
-the task's name, start, end, outcome, error, parent entry, retries, output, thread,
-then its identity): a list is the cheapest thing to allocate on the hot path. :meth:`Timeline.resolve` turns them into
+While a run is live the engine keeps each task's entry as :data:`WIDTH` consecutive
+slots of one flat list per run (``Timeline.live``; ``LIVE_*`` slots: the task's name,
+start, end, outcome, error, parent entry, retries, output, thread, then its identity),
+and a task knows its entry by the offset of its first slot. No object per task: with
+thousands of runs waiting at once, every object a run keeps is one more for the
+garbage collector to walk. :meth:`Timeline.resolve` turns them into
 :class:`TaskRecord` objects when somebody reads the timeline. Everything that *reads* a timeline (critical path,
 Gantt charts, the HTML report) lives in :mod:`swiftgraph.report`, a leaf the core
 never imports.
@@ -20,8 +23,10 @@ Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"
     LIVE_OUTPUT, LIVE_THREAD,
 ) = range(9)
 # then the task's identity: step, kind, key, base (checkpoint or run key), namespace,
-# input, id if known (one flat list per task: no tuple inside it)
+# input, id if known
 LIVE_IDENTITY = slice(9, 16)
+WIDTH = 16
+"""Slots per entry in ``Timeline.live``."""
 
 
 def _output(writes: Any) -> Any:
@@ -32,17 +37,19 @@ def _output(writes: Any) -> Any:
     return dict(kept) if kept else None
 
 
-def live_entry(task: Any, start: float, parent: list[Any] | None = None) -> list[Any]:
-    """A task's entry: plain values, no reference back to the run (a task -> run ->
-    timeline -> task cycle would leave every run to the garbage collector instead of
-    freeing it when it ends)."""
+def live_entry(live: list[Any], task: Any, start: float, parent: int | None = None) -> int:
+    """Append a task's entry to ``live`` (a timeline's); return its offset. Plain values,
+    no reference back to the run (a task -> run -> timeline -> task cycle would leave
+    every run to the garbage collector instead of freeing it when it ends)."""
     run = task.run
     base = task.base or (run.run_key if run is not None else "")
     ns = run.ns if run is not None else ()
-    return [
+    at = len(live)
+    live += (
         task.node.name, start, None, "running", None, parent, 0, None, None,
         task.step, task.kind, task.key, base, ns, task.input, task._id,
-    ]
+    )
+    return at
 
 
 @dataclass(slots=True)
@@ -86,21 +93,28 @@ class Timeline:
     start: float = 0.0
     end: float | None = None
     tasks: list[TaskRecord] = field(default_factory=list)
-    live: list[list[Any]] = field(default_factory=list, repr=False, compare=False)
+    live: list[Any] = field(default_factory=list, repr=False, compare=False)
     worker: str = ""
     """The OS thread of the run's event loop (where async bodies run)."""
     wall_offset: float = 0.0
     """``time.time() - time.perf_counter()`` at the run's start: turns the monotonic
     readings into wall-clock times (for checkpoints and exports)."""
+    resolved: int = field(default=0, repr=False, compare=False)
+    """Slots of ``live`` already turned into ``tasks`` (``live`` only grows: tasks
+    still running keep writing to their entries by offset)."""
 
     def resolve(self) -> None:
-        """Turn the engine's live entries into :class:`TaskRecord` objects."""
-        if not self.live:
+        """Turn the engine's live entries (those not turned yet) into :class:`TaskRecord`
+        objects."""
+        live = self.live
+        if self.resolved >= len(live):
             return
-        made: dict[int, TaskRecord] = {}
         from .compiled_types import task_id
 
-        for entry in self.live:
+        tasks = self.tasks
+        first = len(tasks) - self.resolved // WIDTH  # the entry at offset 0's record
+        for at in range(self.resolved, len(live), WIDTH):
+            entry = live[at:at + WIDTH]
             name = entry[LIVE_NAME]
             step, kind, key, base, ns, task_input, known_id = entry[LIVE_IDENTITY]
             parent = entry[LIVE_PARENT]
@@ -115,13 +129,12 @@ class Timeline:
                 worker=entry[LIVE_THREAD] or self.worker,
                 namespace=ns,
                 error=entry[LIVE_ERROR],
-                parent=made.get(id(parent)) if parent is not None else None,
+                parent=tasks[first + parent // WIDTH] if parent is not None else None,
                 input=task_input,
                 output=_output(entry[LIVE_OUTPUT]),
             )
-            made[id(entry)] = record
-            self.tasks.append(record)
-        self.live = []
+            tasks.append(record)
+        self.resolved = len(live)
 
     @property
     def wall(self) -> float:
