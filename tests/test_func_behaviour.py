@@ -461,3 +461,33 @@ def test_final_value_none():
         return entrypoint.final(value=None, save=x)
 
     assert asyncio.run(wf.ainvoke(1)) is None
+
+
+def test_timeline_links_each_call_to_its_caller():
+    """A task called from a task is recorded under its caller, the caller under the
+    entrypoint: reports draw the call tree from these links."""
+
+    @task
+    def inner(x):
+        return x + 1
+
+    @task
+    def outer(x):
+        return inner(x).result() * 2
+
+    @entrypoint()
+    def wf(x):
+        return outer(x).result() + outer(x + 1).result()
+
+    assert wf.invoke(1) == 4 + 6
+    by_parent = sorted(
+        (r.name, r.parent.name if r.parent else None, r.output) for r in wf.last_timeline.tasks
+    )
+    assert by_parent == [
+        ("inner", "outer", 2), ("inner", "outer", 3),
+        ("outer", "wf", 4), ("outer", "wf", 6),
+        ("wf", None, None),
+    ]
+    outers = [r for r in wf.last_timeline.tasks if r.name == "outer"]
+    inners = [r for r in wf.last_timeline.tasks if r.name == "inner"]
+    assert {id(i.parent) for i in inners} == {id(o) for o in outers}  # each under its own caller
