@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .callables import UserFn
 from .context import CURRENT_TASK
+from .timeline import LIVE_RETRIES, LIVE_THREAD
 
 if TYPE_CHECKING:
     from .compiled_types import Task
@@ -50,7 +51,7 @@ def thread_pool() -> ThreadPoolExecutor:
 def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
     record = task.record
     if record is not None:  # the timeline notes which thread ran the body
-        task.run.timeline.live[record + 8] = threading.current_thread().name  # timeline.LIVE_THREAD
+        task.run.timeline.live[record + LIVE_THREAD] = threading.current_thread().name
     token = CURRENT_TASK.set(task)
     try:
         if task.node.call_args:
@@ -120,5 +121,5 @@ async def call_with_retry(
             )
             sleep = interval + (random.uniform(0, 1) if policy.jitter else 0)
             if task.record is not None:
-                task.run.timeline.live[task.record + 6] = attempts  # timeline.LIVE_RETRIES
+                task.run.timeline.live[task.record + LIVE_RETRIES] = attempts
             await asyncio.sleep(sleep)
