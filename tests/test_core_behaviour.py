@@ -243,6 +243,21 @@ def test_timeline_read_while_its_run_goes_on():
     assert graph.last_timeline.tasks[-1].outcome == "ok"
 
 
+def test_each_run_timeline_owns_its_task_list():
+    """Runs' timelines share one empty placeholder until read (see timeline.UNRESOLVED):
+    every timeline a user gets has its own list, which they may edit freely."""
+    from swiftgraph._internal.timeline import UNRESOLVED
+
+    first = _fanout(lambda s: {"log": [1]}, 2)
+    second = _fanout(lambda s: {"log": [2]}, 1)
+    first.invoke({"log": []})
+    second.invoke({"log": []})
+    a, b = first.last_timeline.tasks, second.last_timeline.tasks
+    assert a is not b and a is not UNRESOLVED and len(a) == 2 and len(b) == 1
+    a.clear()
+    assert len(second.last_timeline.tasks) == 1 and UNRESOLVED == []
+
+
 def test_timeline_outcomes_retries_and_threads():
     from swiftgraph.types import RetryPolicy
 

@@ -34,7 +34,7 @@ from .context import CURRENT_TASK
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
-from .timeline import Timeline
+from .timeline import UNRESOLVED, Timeline
 
 StateT = TypeVar("StateT")
 ContextT = TypeVar("ContextT")
@@ -265,7 +265,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 modes, sink, subgraphs = prun.modes, prun.sink, True
             if runtime is None:
                 runtime = prun.runtime
-        timeline = Timeline(graph=self.name) if self.record_timeline else None
+        timeline = Timeline(graph=self.name, tasks=UNRESOLVED) if self.record_timeline else None
         run = Run(
             self, config, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
             runtime=runtime, timeline=timeline, out_keys=out_keys,

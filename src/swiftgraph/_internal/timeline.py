@@ -28,6 +28,11 @@ LIVE_IDENTITY = slice(9, 16)
 WIDTH = 16
 """Slots per entry in ``Timeline.live``."""
 
+UNRESOLVED: list[Any] = []
+"""The ``tasks`` a run's timeline starts with: one shared, never-written list, so that
+thousands of waiting runs don't each hold an empty one. :meth:`Timeline.resolve`, which
+every reader of a run's timeline calls first, gives the timeline its own."""
+
 
 def _output(writes: Any) -> Any:
     """What a task wrote to the state (edge triggers left out), for reports."""
@@ -106,6 +111,8 @@ class Timeline:
     def resolve(self) -> None:
         """Turn the engine's live entries (those not turned yet) into :class:`TaskRecord`
         objects."""
+        if self.tasks is UNRESOLVED:
+            self.tasks = []
         live = self.live
         if self.resolved >= len(live):
             return
