@@ -694,10 +694,7 @@ class Run:
                 raise
             return
         if record is not None:
-            live = self.timeline.live  # type: ignore[union-attr]
-            live[record + LIVE_END] = time.perf_counter()
-            live[record + LIVE_OUTCOME] = "ok"
-            live[record + LIVE_OUTPUT] = writes
+            self._ended(record, "ok", writes)
         if modes and "messages" in modes and not node.hidden:
             # before its writes are saved: a message streamed without an id gets one
             self.messages.node_end(task, result)

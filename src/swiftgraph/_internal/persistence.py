@@ -260,9 +260,12 @@ class Checkpointing:
         self.thread_id = thread_id
         self.ns = ns
         self.durability = durability
-        # a saver that never waits (memory) is called directly, whatever the durability:
-        # a write-behind task would cost more than the store, and stored is stored
-        self.inline = durability != "exit" and getattr(saver, "store_inline", False) is True
+        # a saver that never waits and wants no worker thread (memory) is called
+        # directly, whatever the durability: a write-behind task would cost more than
+        # the store, and stored is stored
+        self.inline = durability != "exit" and getattr(saver, "async_inline", False) is True and (
+            not getattr(saver, "background_thread", False)
+        )
         self.where = f"the checkpoint of thread {thread_id!r}"  # for error messages
         self.current: CheckpointRecord | None = None  # the last checkpoint of this run
         # ``current`` as channel states, for the cache: Restored's fields, in order, as a

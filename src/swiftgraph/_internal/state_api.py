@@ -33,9 +33,7 @@ class StateAPI:
 
     def _reads_inline(self) -> bool:
         """Its saver's async reads are its sync ones (see syncbridge.run_sync)."""
-        from swiftgraph.checkpoint.base import InlineAsyncMixin
-
-        return isinstance(self.checkpointer, InlineAsyncMixin)
+        return getattr(self.checkpointer, "async_inline", False) is True
 
     @staticmethod
     def _where(config: dict[str, Any]) -> tuple[str, str, str | None]:

@@ -226,6 +226,11 @@ class InlineAsyncMixin:
     file): a worker-thread hop would cost more than the operation. Put it before
     :class:`BaseCheckpointSaver` in the bases."""
 
+    async_inline = True
+    """The ``a*`` methods are the sync ones, run on the loop: the engine may then read
+    without an event loop, and store directly unless ``background_thread`` asks for a
+    worker thread. A subclass that moves them off the loop sets it False."""
+
     async def aput(self, record: CheckpointRecord) -> None:
         self.put(record)  # type: ignore[attr-defined]
 

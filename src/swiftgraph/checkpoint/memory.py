@@ -19,11 +19,6 @@ class InMemorySaver(InlineAsyncMixin, BaseCheckpointSaver):
     """Keeps every checkpoint in process memory; nothing survives the process.
     Nothing here blocks, so the async methods run inline (no worker thread)."""
 
-    store_inline = True
-    """The engine stores a run's checkpoints by calling :meth:`put_many` directly as it
-    goes, under every durability mode but ``"exit"``: storing costs less than handing
-    the batch to a write-behind task."""
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.Lock()

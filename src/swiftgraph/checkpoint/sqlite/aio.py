@@ -80,6 +80,7 @@ class AsyncSqliteSaver(SqliteSaver):
         await self._run(self.put_many, ops)
 
     background_thread = False  # aput_many is already off the loop
+    async_inline = False  # (its a* methods run on its worker thread)
 
     async def aget(
         self, thread_id: str, checkpoint_ns: str, checkpoint_id: str | None = None
