@@ -405,22 +405,12 @@ class Checkpointing:
             payload["state"], payload["delta"] = state, delta
             self._pending = (len(links), 1, None)
             return self._head(payload, plain), None
-        # this step's changes, one fragment per channel; a value the step's pending
-        # writes serialized (see save_writes) is reused as is
-        known = self.encoded
-        dumps = self.serde.dumps
-        st: dict[str, bytes] = {}
-        for chan, value in state.items():
-            entry = known.get(id(value))
-            st[chan] = entry[1] if entry is not None and entry[0] is value else dumps(value, where=self.where)
-        de: dict[str, list[bytes]] = {}
-        for chan, vals in delta.items():
-            frags = []
-            for value in vals:
-                entry = known.get(id(value))
-                frags.append(entry[1] if entry is not None and entry[0] is value else dumps(value, where=self.where))
-            de[chan] = [b"[" + b",".join(frags) + b"]"]
-        own = (st, de)
+        # this step's changes, one fragment per channel
+        frag = self._fragment
+        own: Parts = (
+            {chan: frag(value) for chan, value in state.items()},
+            {chan: [b"[" + b",".join([frag(v) for v in vals]) + b"]"] for chan, vals in delta.items()},
+        )
         keep, span = len(links), 1
         while True:  # a FANOUT-ary counter: FANOUT - 1 links of one span on top, merged
             low = keep
@@ -434,6 +424,12 @@ class Checkpointing:
         data = head[:-1] + b"," + _encode(merged, span) + (b',"n":%d}' % span if span > 1 else b"}")
         self._pending = (keep, span, merged)
         return data, links[keep - 1].checkpoint_id if span > 1 else None
+
+    def _fragment(self, value: Any) -> bytes:
+        """``value`` as JSON: the bytes its pending write was saved as when it is one of
+        this step's writes (see save_writes), else serialized now."""
+        entry = self.encoded.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else self.serde.dumps(value, where=self.where)
 
     def _link(self, record: CheckpointRecord) -> None:
         """Put ``record`` on top of the rebuild path; keep the snapshot rule's counters."""
