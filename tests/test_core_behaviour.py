@@ -22,10 +22,15 @@ class S(TypedDict, total=False):
 
 
 def _fanout(fn, width: int):
+    return _side_by_side(**{f"w{i}": fn for i in range(width)})
+
+
+def _side_by_side(**bodies):
+    """Each node starts from START: they all run in the first step."""
     g = StateGraph(S)
-    for i in range(width):
-        g.add_node(f"w{i}", fn)
-        g.add_edge(START, f"w{i}")
+    for name, fn in bodies.items():
+        g.add_node(name, fn)
+        g.add_edge(START, name)
     return g.compile()
 
 
@@ -66,12 +71,7 @@ def test_failing_task_cancels_running_siblings():
         await asyncio.sleep(0.01)
         raise KeyError("boom")
 
-    g = StateGraph(S)
-    g.add_node("slow", slow)
-    g.add_node("boom", boom)
-    g.add_edge(START, "slow")
-    g.add_edge(START, "boom")
-    graph = g.compile()
+    graph = _side_by_side(slow=slow, boom=boom)
     start = time.perf_counter()
     with pytest.raises(KeyError) as info:
         asyncio.run(graph.ainvoke({}))
@@ -207,14 +207,9 @@ def test_parallel_async_bodies_see_their_own_task_and_fail_as_one_step():
     async def bad(state):
         return ["not", "a", "dict"]
 
-    g = StateGraph(S)
-    g.add_node("bad", bad)
-    g.add_node("slow", slow)
-    g.add_edge(START, "bad")
-    g.add_edge(START, "slow")
     start = time.perf_counter()
     with pytest.raises(Exception, match="Expected dict") as info:
-        asyncio.run(g.compile().ainvoke({}))
+        asyncio.run(_side_by_side(bad=bad, slow=slow).ainvoke({}))
     assert time.perf_counter() - start < 2  # the sleeping sibling was cancelled
     assert any("During task with name 'bad'" in n for n in info.value.__notes__)
 
