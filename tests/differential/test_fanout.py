@@ -281,3 +281,40 @@ def test_sync_parallel_nodes_run_concurrently(method):
 
     lg = check(build, {"log": []}, method, order="multiset")
     assert lg.ok
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke", "stream"])
+def test_subgraph_beside_a_sibling_runs_concurrently(method):
+    """A subgraph run by one task of a step (its own steps each have one sync node, one
+    of them two levels down) meets its sibling at a barrier: its nodes must not block
+    the sibling's. Under invoke, swiftgraph ran such a lone sync node on the loop's
+    thread, so the sibling waited for the whole subgraph."""
+    import threading
+
+    def build(E):
+        barrier = threading.Barrier(3, timeout=2)
+
+        def meet(name):
+            def f(state):
+                barrier.wait()
+                return {"log": [name]}
+
+            return f
+
+        inner = E.StateGraph(S)
+        inner.add_node("deep", meet("deep"))
+        inner.add_edge(E.START, "deep")
+        sub = E.StateGraph(S)
+        sub.add_node("x", meet("x"))
+        sub.add_node("inner", inner.compile())
+        sub.add_edge(E.START, "x")
+        sub.add_edge(E.START, "inner")
+        g = E.StateGraph(S)
+        g.add_node("sub", sub.compile())
+        g.add_node("y", meet("y"))
+        g.add_edge(E.START, "sub")
+        g.add_edge(E.START, "y")
+        return g.compile()
+
+    lg = check(build, {"log": []}, method, order="multiset")
+    assert lg.ok

@@ -543,7 +543,9 @@ class Run:
         if len(tasks) == 1:
             await (run_one or self.run_task)(tasks[0], True)  # alone in its step
             return
-        self.inline = False
+        # no sync body may block the loop while its siblings run (nor one of a subgraph
+        # that a sibling runs: see _call_subgraph)
+        was_inline, self.inline = self.inline, False
         loop = asyncio.get_running_loop()
         waiter = _StepWaiter(self, loop, len(tasks))
         futures = waiter.futures
@@ -594,7 +596,7 @@ class Run:
                     fut.cancel()
                 if pending:
                     await asyncio.wait(pending)
-            self.inline = self.sync and not self.graph.functional
+            self.inline = was_inline
         for t, exc in waiter.paused:  # a direct body's GraphInterrupt, as run_task notes it
             await self._task_failed(t, t.record, exc, False)
         if waiter.failed:
@@ -888,6 +890,9 @@ class Run:
             runtime=self.runtime,
             timeline=self.timeline,
         )
+        # a subgraph run by one of several tasks of a step runs its sync bodies in
+        # threads too: inline, they would block the loop and so its siblings
+        run.inline = run.inline and self.inline
         if self.subgraphs:
             run.pace = self.pace
         sub_input = task.input
