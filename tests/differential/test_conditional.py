@@ -215,3 +215,96 @@ def test_path_receives_state_after_node_update():
     check(build, {"route": "", "log": ["in"]}, "invoke")
     lg_seen, sg_seen = list(seen.values())[0], list(seen.values())[-1]
     assert lg_seen == sg_seen == [["in", "a"]]
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke", "stream"])
+def test_plain_paths_of_one_step_run_concurrently(method):
+    """The plain routing functions of a step's tasks meet at a barrier: only possible
+    if they run at the same time (swiftgraph ran them one by one on the loop's thread)."""
+    import threading
+
+    def build(E):
+        barrier = threading.Barrier(2, timeout=2)
+
+        def path(state):
+            barrier.wait()
+            return E.END
+
+        g = E.StateGraph(S)
+        for name in ("a", "b"):
+            g.add_node(name, node(name))
+            g.add_edge(E.START, name)
+            g.add_conditional_edges(name, path, [E.END])
+        return g.compile()
+
+    lg = check(build, {"route": "", "log": []}, method, order="multiset")
+    assert lg.ok
+
+
+@pytest.mark.parametrize("method", ["ainvoke", "astream"])
+def test_plain_path_under_async_api_leaves_the_loop_free(method):
+    """Under ainvoke a plain routing function runs off the event loop, as a plain node
+    body does: here it waits for an async sibling that can only get there if the
+    loop is free (swiftgraph ran it on the loop, which then hung until the timeout)."""
+    import asyncio
+    import threading
+
+    def build(E):
+        started, answered = threading.Event(), threading.Event()
+
+        async def a(state):
+            return {"log": ["a"]}
+
+        def path(state):
+            started.set()
+            if not answered.wait(timeout=2):
+                raise TimeoutError("the sibling never ran: the event loop was blocked")
+            return E.END
+
+        async def b(state):
+            for _ in range(400):  # until the path function has started
+                if started.is_set():
+                    break
+                await asyncio.sleep(0.005)
+            answered.set()
+            return {"log": ["b"]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", a)
+        g.add_node("b", b)
+        g.add_edge(E.START, "a")
+        g.add_edge(E.START, "b")
+        g.add_conditional_edges("a", path, [E.END])
+        return g.compile()
+
+    lg = check(build, {"route": "", "log": []}, method, order="multiset")
+    assert lg.ok
+
+
+@pytest.mark.parametrize("method", ["stream", "astream"])
+@pytest.mark.parametrize("width", [1, 2])
+def test_path_sees_config_and_stream_writer(method, width):
+    """get_config() and get_stream_writer() work inside a routing function, as inside
+    its node (swiftgraph raised "outside of a runnable context")."""
+
+    def build(E):
+        def path(state):
+            config = E.get_config()
+            meta = config["metadata"]
+            E.get_stream_writer()(
+                {"x": config["configurable"]["x"], "node": meta["langgraph_node"], "step": meta["langgraph_step"]}
+            )
+            return E.END
+
+        g = E.StateGraph(S)
+        for name in "ab"[:width]:
+            g.add_node(name, node(name))
+            g.add_edge(E.START, name)
+            g.add_conditional_edges(name, path, [E.END])
+        return g.compile()
+
+    lg = check(
+        build, {"route": "", "log": []}, method, order="multiset" if width > 1 else "exact",
+        config={"configurable": {"x": 7}}, stream_mode=["custom", "updates"],
+    )
+    assert ("custom", {"x": 7, "node": "a", "step": 1}) in lg.value

@@ -7,7 +7,8 @@ That is the seam a distributed executor plugs into later without touching the lo
 Locally: a coroutine function is awaited on the caller's event loop; a plain
 function runs inline when it is alone in its step under the sync API (nothing to
 overlap with), and otherwise in a shared thread pool with the caller's context
-copied, so ``get_config()`` works there too.
+copied, so ``get_config()`` works there too. Conditional edges' path functions run
+by the same rule (:func:`call_path`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,42 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(thread_pool(), ctx.run, _invoke, task, fn, kwargs)
     if type(out) is not dict and asyncio.iscoroutine(out):  # a sync callable that returned a coroutine
+        out = await out
+    return out
+
+
+def _route(task: Task, fn: UserFn, state: Any, kwargs: dict[str, Any] | None) -> Any:
+    token = CURRENT_TASK.set(task)
+    try:
+        return fn.fn(state, **kwargs) if kwargs else fn.fn(state)
+    finally:
+        CURRENT_TASK.reset(token)
+
+
+async def call_path(
+    run: Run, task: Task, fn: UserFn, state: Any, kwargs: dict[str, Any] | None
+) -> Any:
+    """Run a conditional edge's path function on ``state`` (its node's task has run) and
+    return what it returned (awaited when it returns a coroutine).
+
+    A plain function runs where that task's plain body would: inline when alone in its
+    step under the sync API, otherwise in the thread pool, as LangGraph runs it. A
+    router that calls a model must not stall the event loop, and with it the step's
+    other tasks and every other run on that loop."""
+    if fn.is_async:
+        token = CURRENT_TASK.set(task)
+        try:
+            return await (fn.fn(state, **kwargs) if kwargs else fn.fn(state))
+        finally:
+            CURRENT_TASK.reset(token)
+    if run.inline:
+        out = _route(task, fn, state, kwargs)
+    else:
+        ctx = contextvars.copy_context()
+        out = await asyncio.get_running_loop().run_in_executor(
+            thread_pool(), ctx.run, _route, task, fn, state, kwargs
+        )
+    if type(out) is not str and asyncio.iscoroutine(out):  # a plain callable that returned one
         out = await out
     return out
 

@@ -685,9 +685,10 @@ class Run:
                 writes.extend(node.static_writes)
             for branch in node.branches:
                 state = fresh_state(self, branch, writes, result)
-                out = branch.fn.fn(state, **self._inject(task, branch.fn.inject)) if branch.fn.inject else branch.fn.fn(state)
-                if branch.fn.is_async or (type(out) is not str and asyncio.iscoroutine(out)):
-                    out = await out
+                path = branch.fn
+                out = await _executor.call_path(
+                    self, task, path, state, self._inject(task, path.inject) if path.inject else None
+                )
                 writes.extend(route(graph, node, branch, out))
             task.writes = writes
             task.done = True
