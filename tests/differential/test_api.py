@@ -231,6 +231,43 @@ def test_sync_invoke_inside_running_event_loop():
     assert sg.error == lg.error and sg.value == lg.value == {"log": [0]}
 
 
+@pytest.mark.parametrize("method", ["invoke", "stream", "batch"])
+def test_plain_body_may_run_its_own_event_loop(method):
+    """A plain node body (and routing function) that calls ``asyncio.run()``, as sync
+    code wrapping an async client does, sees no running loop under the sync API, as
+    under LangGraph. swiftgraph ran a lone one on its loop's thread, where
+    ``asyncio.run()`` raised "cannot be called from a running event loop"."""
+
+    async def fetch(name):
+        await asyncio.sleep(0)
+        return name
+
+    def build(E):
+        def a(state):
+            return {"log": [asyncio.run(fetch("a"))]}
+
+        def route(state):
+            return asyncio.run(fetch("b"))
+
+        def b(state):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return {"log": ["b: no running loop"]}
+            return {"log": ["b: a running loop"]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", a)
+        g.add_node("b", b)
+        g.add_edge(E.START, "a")
+        g.add_conditional_edges("a", route, ["b"])
+        return g.compile()
+
+    inputs = [{"log": []}, {"log": ["x"]}] if method == "batch" else {"log": []}
+    lg = check(build, inputs, method)
+    assert lg.ok
+
+
 def test_retry_policy():
     def build(E):
         calls = {"n": 0}

@@ -34,6 +34,14 @@ AWAIT_INLINE = True
 """The local executor lets the loop await a plain async node body itself (two fewer
 coroutine frames per task). An executor that ships bodies elsewhere sets it False."""
 
+hide_loop = asyncio._set_running_loop
+"""``hide_loop(None)`` before a plain body runs inline on the loop's thread, then
+``hide_loop(loop)``: the body sees no running loop, as under LangGraph, whose sync API
+runs it with none. Code that calls ``asyncio.run()`` (or checks for a running loop to
+choose its path) then works as it does there; with the loop visible it raised
+"cannot be called from a running event loop". A nested ``invoke()`` in such a body
+still finds the loop busy (``syncbridge`` asks the thread's loop too)."""
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -77,7 +85,11 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
         finally:
             CURRENT_TASK.reset(token)
     if run.inline:
-        out = _invoke(task, fn, kwargs)
+        hide_loop(None)
+        try:
+            out = _invoke(task, fn, kwargs)
+        finally:
+            hide_loop(run.loop)
     else:
         ctx = contextvars.copy_context()
         loop = asyncio.get_running_loop()
@@ -112,7 +124,11 @@ async def call_path(
         finally:
             CURRENT_TASK.reset(token)
     if run.inline:
-        out = _route(task, fn, state, kwargs)
+        hide_loop(None)
+        try:
+            out = _route(task, fn, state, kwargs)
+        finally:
+            hide_loop(run.loop)
     else:
         ctx = contextvars.copy_context()
         out = await asyncio.get_running_loop().run_in_executor(

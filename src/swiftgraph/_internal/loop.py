@@ -23,6 +23,7 @@ from typing import Any
 
 from . import caching as _caching
 from . import executor as _executor
+from .executor import hide_loop
 from .algo import apply_writes, plan
 from .compiled_types import CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
@@ -213,7 +214,7 @@ class Run:
         output keys' values, ``None`` if no step wrote one, plus ``__interrupt__``."""
         if self.recursion_limit < 1:
             raise ValueError("recursion_limit must be at least 1")
-        self.loop = asyncio.get_running_loop()
+        self.loop = running = asyncio.get_running_loop()
         timeline = self.timeline
         owns_timeline = timeline is not None and not timeline.start  # subgraphs share it
         if timeline is not None:
@@ -262,10 +263,17 @@ class Run:
                             else:
                                 token = CURRENT_TASK.set(task)
                                 try:
-                                    result = fn.fn(task.input)
-                                    # (a dict first: asyncio.iscoroutine asks an ABC)
-                                    if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
-                                        result = await result
+                                    if fn.is_async:
+                                        result = await fn.fn(task.input)
+                                    else:
+                                        hide_loop(None)  # (see executor.hide_loop)
+                                        try:
+                                            result = fn.fn(task.input)
+                                        finally:
+                                            hide_loop(running)
+                                        # (a dict first: asyncio.iscoroutine asks an ABC)
+                                        if type(result) is not dict and asyncio.iscoroutine(result):
+                                            result = await result
                                 finally:
                                     CURRENT_TASK.reset(token)
                             writes = result_writes(graph, node, result)
@@ -661,7 +669,11 @@ class Run:
                     if fn.is_async:
                         result = await fn.fn(task.input)
                     else:
-                        result = fn.fn(task.input)
+                        hide_loop(None)  # (see executor.hide_loop)
+                        try:
+                            result = fn.fn(task.input)
+                        finally:
+                            hide_loop(self.loop)
                         if type(result) is not dict and asyncio.iscoroutine(result):
                             result = await result
                 finally:

@@ -37,7 +37,10 @@ def _in_running_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return False
+        # a plain node body that this thread's loop runs inline sees no running loop
+        # (executor.hide_loop), but the loop is busy all the same
+        loop = getattr(_local, "loop", None)
+        return loop is not None and loop.is_running()
     return True
 
 
