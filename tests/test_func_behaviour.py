@@ -491,3 +491,60 @@ def test_timeline_links_each_call_to_its_caller():
     outers = [r for r in wf.last_timeline.tasks if r.name == "outer"]
     inners = [r for r in wf.last_timeline.tasks if r.name == "inner"]
     assert {id(i.parent) for i in inners} == {id(o) for o in outers}  # each under its own caller
+
+
+# ------------------------------------------------------------ @task from graph nodes
+
+
+@task
+def _module_task(x: int) -> int:
+    return x
+
+
+def _calls_module_task(state):
+    return {"n": _module_task(1).result()}
+
+
+def test_plain_functions_that_call_tasks_are_recognized():
+    """A plain graph node that calls @tasks must run in a worker thread (its task calls
+    need the event loop), so the engine looks for the tasks it names: as a global, a
+    closure variable, inside a lambda or comprehension, through functools.partial or
+    a callable object's __call__. Anything else runs inline, on the loop's thread."""
+    import functools
+
+    from swiftgraph._internal.callables import UserFn
+
+    @task
+    def local(x: int) -> int:
+        return x
+
+    def closure(state):
+        return {"n": local(1).result()}
+
+    def in_comprehension(state):
+        return {"n": [local(i).result() for i in range(2)]}
+
+    def in_lambda(state):
+        return (lambda: local(1))()
+
+    class Node:
+        def __call__(self, state, extra=0):
+            return {"n": _module_task(extra).result()}
+
+    def unrelated(state):
+        return {"n": len(state)}
+
+    seen = {
+        f: UserFn(f).calls_tasks
+        for f in (_calls_module_task, closure, in_comprehension, in_lambda, unrelated)
+    }
+    assert seen == {
+        _calls_module_task: True, closure: True, in_comprehension: True, in_lambda: True, unrelated: False,
+    }
+    assert UserFn(functools.partial(_calls_module_task)).calls_tasks
+    assert UserFn(Node()).calls_tasks
+
+    async def awaits(state):  # an async node awaits its tasks on the loop: nothing to move
+        return {"n": await local(1)}
+
+    assert not UserFn(awaits).calls_tasks

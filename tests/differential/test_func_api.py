@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import operator
 import time
+from typing import Annotated, TypedDict
 
 import pytest
 from conftest import (
@@ -1096,3 +1098,84 @@ def test_bare_entrypoint_works_on_swiftgraph():
     lg, sg = run_both(build, 2, "invoke")
     assert lg.error[0] == "AttributeError"
     assert sg.error is None and sg.value == 6
+
+
+# --------------------------------------------------------------- @task from graph nodes
+
+
+class Logged(TypedDict):
+    log: Annotated[list, operator.add]
+
+
+def _graph_calling_tasks(E, width: int, meet=None):
+    """START -> "fan": a plain node calling ``width`` tasks, then waiting for them all."""
+    f = F(E)
+
+    @f.task
+    def double(x):
+        if meet is not None:
+            meet.wait()
+        return x * 2
+
+    def fan(state):
+        futures = [double(i) for i in range(width)]
+        return {"log": [fut.result(timeout=10) for fut in futures]}  # (fail, don't hang)
+
+    g = E.StateGraph(Logged)
+    g.add_node("fan", fan)
+    g.add_edge(E.START, "fan")
+    return g.compile()
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_tasks_called_from_a_plain_graph_node(method):
+    """A plain node alone in its step calling @tasks: swiftgraph ran such a node on the
+    event loop's thread, where a task call could only fail (the loop was busy running
+    the node)."""
+    lg = check(lambda E: _graph_calling_tasks(E, 3), {"log": []}, method, order="multiset")
+    assert lg.ok
+
+
+@pytest.mark.parametrize("method", ["invoke", "ainvoke"])
+def test_tasks_called_from_a_plain_graph_node_run_concurrently(method):
+    import threading
+
+    def build(E):
+        return _graph_calling_tasks(E, 3, meet=threading.Barrier(3, timeout=2))
+
+    lg = check(build, {"log": []}, method)
+    assert lg.ok and lg.value == {"log": [0, 2, 4]}
+
+
+@divergence
+def test_task_the_engine_cannot_see_in_a_lone_plain_node_is_refused():
+    """swiftgraph runs a plain node that calls @tasks in a worker thread when it sees
+    the call (a task named by a global or closure variable). A task reached another
+    way (here through a dict) from a plain node running alone in its step under
+    invoke() can't run: the node runs on the loop's thread. LangGraph runs it;
+    swiftgraph raises, saying how to make it visible (README: known differences)."""
+    def build(E):
+        f = F(E)
+
+        @f.task
+        def double(x):
+            return x * 2
+
+        tasks = {"double": double}
+
+        def node(state):
+            return {"log": [tasks["double"](21).result(timeout=10)]}
+
+        g = E.StateGraph(Logged)
+        g.add_node("node", node)
+        g.add_edge(E.START, "node")
+        return g.compile()
+
+    lg, sg = run_both(build, {"log": []}, "invoke")
+    assert lg.error is None and lg.value == {"log": [42]}
+    assert sg.error[0] == "RuntimeError"
+    assert "@task 'double' was called from 'node'" in sg.error[1]
+    assert "global or closure variable" in sg.error[1] and "async def" in sg.error[1]
+    # under the async API the same node runs in a worker thread: the task runs
+    lg, sg = run_both(build, {"log": []}, "ainvoke")
+    assert sg.error is None and sg.value == lg.value == {"log": [42]}

@@ -38,14 +38,46 @@ def is_async_callable(fn: Any) -> bool:
     return not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
 
 
+def names_a_task(fn: Any) -> bool:
+    """Whether ``fn`` names a Functional API ``@task`` (a global or closure variable
+    holding one, also from a lambda or comprehension inside it): a plain function that
+    calls one must not run on the event loop's thread, which its call needs (see
+    ``functional._TaskFunction.__call__``)."""
+    target = _unwrap(fn)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        call = getattr(type(target), "__call__", None)
+        target, code = call, getattr(call, "__code__", None)
+    if code is None:
+        return False
+    scope = getattr(target, "__globals__", {})
+    cells = getattr(target, "__closure__", None) or ()
+    found = [c.cell_contents for c in cells if _filled(c)]
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        found.extend(scope[n] for n in c.co_names if n in scope)
+        todo.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return any(getattr(type(v), "swiftgraph_task", False) is True for v in found)
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:  # an empty cell
+        return False
+    return True
+
+
 class UserFn:
     """A user function plus what the engine learned about it at build time."""
 
-    __slots__ = ("first_param", "fn", "inject", "is_async", "n_positional", "name")
+    __slots__ = ("calls_tasks", "first_param", "fn", "inject", "is_async", "n_positional", "name")
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
         self.is_async = is_async_callable(fn)
+        self.calls_tasks = not self.is_async and names_a_task(fn)
         self.name: str = name or getattr(fn, "__name__", None) or type(fn).__name__
         inspect = _inspect()
         valid_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)

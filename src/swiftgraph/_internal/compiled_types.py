@@ -53,7 +53,8 @@ class CNode:
     returns: bool = False  # Functional API: the return value is the output, not an update
     call_args: bool = False  # Functional API @task: input is (args, kwargs)
     # a body the loop may call itself, without the executor's frames: nothing to
-    # inject, no retries, not a subgraph (the run adds: no concurrency bound)
+    # inject, no retries, not a subgraph, no @task calls (see UserFn.calls_tasks; the
+    # run adds: no concurrency bound)
     plain: bool = False
     # its triggers that are channel objects (join barriers, deferred triggers), which
     # its run consumes; edge triggers expire by themselves (set by CompiledGraph)
@@ -64,7 +65,10 @@ class CNode:
 
     def __post_init__(self) -> None:
         fn = self.fn
-        self.plain = fn is not None and not fn.inject and not self.retry_policy and self.subgraph is None
+        self.plain = (
+            fn is not None and not fn.inject and not fn.calls_tasks and not self.retry_policy
+            and self.subgraph is None
+        )
 
 
 @dataclass(slots=True, eq=False)

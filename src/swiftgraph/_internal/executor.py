@@ -84,7 +84,9 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
             return await fn.fn(task.input)
         finally:
             CURRENT_TASK.reset(token)
-    if run.inline:
+    # inline only a node's body alone in its step: not one calling @tasks (their calls
+    # need the loop: see UserFn.calls_tasks), nor such a call (its siblings run beside it)
+    if run.inline and not fn.calls_tasks and not task.node.call_args:
         hide_loop(None)
         try:
             out = _invoke(task, fn, kwargs)

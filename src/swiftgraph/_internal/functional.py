@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from . import syncbridge
 from .caching import node_namespace, task_namespace
 from .callables import INJECTABLE, UserFn
 from .channels import LastValue
@@ -132,6 +133,8 @@ def _options(retry_policy: Any) -> tuple[Any, ...]:
 class _TaskFunction(Generic[R]):
     """A function decorated with ``@task``."""
 
+    swiftgraph_task = True  # how callables.names_a_task recognizes one
+
     def __init__(
         self,
         func: Callable[..., R],
@@ -186,6 +189,17 @@ class _TaskFunction(Generic[R]):
             running = None
         if running is not None and running is loop:
             return _AsyncTaskFuture(run.run_call(task), running, run)
+        if running is None and syncbridge.drives(loop):
+            # a plain body the loop runs inline (executor.hide_loop): the loop waits
+            # for it, so the call could never run
+            raise RuntimeError(
+                f"@task '{self.name}' was called from '{caller.name}', a plain function "
+                "that swiftgraph runs on its event loop's thread (alone in its step, under "
+                "invoke() or stream()), where the task can't run beside it. swiftgraph "
+                "runs such a function in a worker thread when it can see the call: name "
+                "the task as a global or closure variable of that function. Or make the "
+                "function `async def` and await the task."
+            )
         fut: TaskFuture[Any] = TaskFuture()
         cfut = asyncio.run_coroutine_threadsafe(run.run_call(task), loop)
         _chain(cfut, fut)

@@ -33,6 +33,11 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def drives(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is the one this thread runs the sync API on."""
+    return getattr(_local, "loop", None) is loop
+
+
 def _in_running_loop() -> bool:
     try:
         asyncio.get_running_loop()
