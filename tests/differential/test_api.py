@@ -302,3 +302,71 @@ def test_retry_policy_exhausted():
 
     lg = check(build, {"log": []}, "invoke")
     assert lg.error[:2] == ("ConnectionError", "down")
+
+
+_VAR = __import__("contextvars").ContextVar("swiftgraph_test_var", default="unset")
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("routed", [False, True], ids=["edge", "routed"])
+def test_context_variables_set_by_a_node_stay_in_its_task(method, asynchronous, routed):
+    """Each task runs in a copy of the context, as in LangGraph: a context variable a
+    node sets (without resetting it) is seen neither by the next node nor, after the
+    run, by the caller. swiftgraph ran lone nodes in the run's own context, which
+    under ainvoke is the caller's."""
+
+    def build(E):
+        if asynchronous:
+            async def first(state):
+                _VAR.set("first")
+                return {"log": [f"first sees {_VAR.get()}"]}
+
+            async def second(state):
+                return {"log": [f"second sees {_VAR.get()}"]}
+        else:
+            def first(state):
+                _VAR.set("first")
+                return {"log": [f"first sees {_VAR.get()}"]}
+
+            def second(state):
+                return {"log": [f"second sees {_VAR.get()}"]}
+
+        def route(state):
+            return "second" if _VAR.get() == "unset" else "leaked"
+
+        g = E.StateGraph(S)
+        g.add_node("first", first)
+        g.add_node("second", second)
+        g.add_node("leaked", logger("leaked"))
+        g.add_edge(E.START, "first")
+        if routed:  # the routing function doesn't see it either
+            g.add_conditional_edges("first", route, ["second", "leaked"])
+        else:
+            g.add_edge("first", "second")
+        return g.compile()
+
+    if asynchronous and method in ("invoke", "stream"):
+        return  # LangGraph's sync API refuses async nodes
+
+    async def awaited(graph):  # in the awaiting task's own context, as a caller's
+        if method == "ainvoke":
+            return await graph.ainvoke({"log": []}), _VAR.get()
+        return [c async for c in graph.astream({"log": []})], _VAR.get()
+
+    def observe(E):
+        """What the run returns, and the variable as the caller sees it afterwards."""
+        token = _VAR.set("caller")
+        try:
+            graph = build(E)
+            if method == "invoke":
+                return graph.invoke({"log": []}), _VAR.get()
+            if method == "stream":
+                return list(graph.stream({"log": []})), _VAR.get()
+            return asyncio.run(awaited(graph))
+        finally:
+            _VAR.reset(token)
+
+    lg, sg = observe(LG), observe(SG)
+    assert sg == lg
+    assert lg[1] == "caller"

@@ -1179,3 +1179,63 @@ def test_task_the_engine_cannot_see_in_a_lone_plain_node_is_refused():
     # under the async API the same node runs in a worker thread: the task runs
     lg, sg = run_both(build, {"log": []}, "ainvoke")
     assert sg.error is None and sg.value == lg.value == {"log": [42]}
+
+
+_VAR = __import__("contextvars").ContextVar("swiftgraph_func_var", default="unset")
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_context_variables_set_by_a_task_stay_in_it(asynchronous):
+    """Each @task call runs in a copy of the context, as in LangGraph: what one sets is
+    seen neither by the next call, nor by the entrypoint, nor by the caller. swiftgraph
+    ran an awaited async call inside its caller's context."""
+
+    def build(E):
+        f = F(E)
+        if asynchronous:
+            @f.task
+            async def first(x):
+                _VAR.set("first")
+                return f"first sees {_VAR.get()}"
+
+            @f.task
+            async def second(x):
+                return f"second sees {_VAR.get()}"
+
+            @f.entrypoint()
+            async def wf(x):
+                a, b = await first(x), await second(x)
+                return [a, b, f"entrypoint sees {_VAR.get()}"]
+        else:
+            @f.task
+            def first(x):
+                _VAR.set("first")
+                return f"first sees {_VAR.get()}"
+
+            @f.task
+            def second(x):
+                return f"second sees {_VAR.get()}"
+
+            @f.entrypoint()
+            def wf(x):
+                a = first(x).result()
+                return [a, second(x).result(), f"entrypoint sees {_VAR.get()}"]
+
+        return wf
+
+    async def awaited(wf):
+        return await wf.ainvoke(1), _VAR.get()
+
+    def observe(E):
+        token = _VAR.set("caller")
+        try:
+            wf = build(E)
+            if asynchronous:
+                return asyncio.run(awaited(wf))
+            return wf.invoke(1), _VAR.get()
+        finally:
+            _VAR.reset(token)
+
+    lg, sg = observe(LG), observe(SG)
+    assert sg == lg
+    assert lg == (["first sees first", "second sees caller", "entrypoint sees caller"], "caller")

@@ -18,7 +18,7 @@ import contextvars
 import os
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -57,56 +57,100 @@ def thread_pool() -> ThreadPoolExecutor:
     return _pool
 
 
+def task_context(task: Task) -> contextvars.Context:
+    """A copy of the current context in which ``task`` is the current task.
+
+    Each task's body runs in a context of its own, as LangGraph's do: a context
+    variable it sets is seen neither by the tasks after it nor by the caller. Run in
+    ``ctx``, a plain body is ``ctx.run(...)``; a coroutine is driven through
+    :func:`start` and :class:`Resumed`, which is cheaper than a task of its own (no
+    trip through the event loop) when, as most bodies, it finishes without waiting."""
+    ctx = contextvars.copy_context()
+    ctx.run(CURRENT_TASK.set, task)
+    return ctx
+
+
+def start(ctx: contextvars.Context, coro: Any) -> tuple[bool, Any]:
+    """Run ``coro`` in ``ctx`` until it first waits: ``(True, what it yielded)`` (then
+    ``await Resumed(ctx, coro, yielded)`` for its result), or ``(False, its result)``."""
+    try:
+        return True, ctx.run(coro.send, None)
+    except StopIteration as done:
+        return False, done.value
+
+
+class Resumed:
+    """The rest of a coroutine that :func:`start` left waiting, as an awaitable: what
+    it yields goes to the awaiting task, and each resumption (or exception thrown in,
+    such as a cancellation) runs in ``ctx``."""
+
+    __slots__ = ("coro", "ctx", "out")
+
+    def __init__(self, ctx: contextvars.Context, coro: Any, out: Any) -> None:
+        self.ctx: contextvars.Context | None = ctx
+        self.coro, self.out = coro, out
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        assert self.ctx is not None, "a Resumed is awaited once"
+        run, coro, out = self.ctx.run, self.coro, self.out
+        self.ctx = self.coro = self.out = None  # held by this frame alone
+        while True:
+            try:
+                value = yield out
+            except BaseException as exc:  # noqa: BLE001 (thrown in by the awaiting task)
+                try:
+                    out = run(coro.throw, exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    out = run(coro.send, value)
+                except StopIteration as done:
+                    return done.value
+
+
 def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
+    """A plain body's call, in its task's context (:func:`task_context`)."""
     record = task.record
     if record is not None:  # the timeline notes which thread ran the body
         task.run.timeline.live[record + LIVE_THREAD] = threading.current_thread().name
-    token = CURRENT_TASK.set(task)
-    try:
-        if task.node.call_args:
-            args, kw = task.input
-            return fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw)
-        return fn.fn(task.input, **kwargs) if kwargs else fn.fn(task.input)
-    finally:
-        CURRENT_TASK.reset(token)
+    if task.node.call_args:
+        args, kw = task.input
+        return fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw)
+    return fn.fn(task.input, **kwargs) if kwargs else fn.fn(task.input)
 
 
 async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
-    """Run one node body once and return what it returned."""
+    """Run one node body once, in a context of its own, and return what it returned."""
+    ctx = task_context(task)
     if fn.is_async:
-        token = CURRENT_TASK.set(task)
-        try:
-            if task.node.call_args:
-                args, kw = task.input
-                return await (fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw))
-            if kwargs:
-                return await fn.fn(task.input, **kwargs)
-            return await fn.fn(task.input)
-        finally:
-            CURRENT_TASK.reset(token)
+        if task.node.call_args:
+            args, kw = task.input
+            out = fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw)
+        else:
+            out = fn.fn(task.input, **kwargs) if kwargs else fn.fn(task.input)
     # inline only a node's body alone in its step: not one calling @tasks (their calls
     # need the loop: see UserFn.calls_tasks), nor such a call (its siblings run beside it)
-    if run.inline and not fn.calls_tasks and not task.node.call_args:
+    elif run.inline and not fn.calls_tasks and not task.node.call_args:
         hide_loop(None)
         try:
-            out = _invoke(task, fn, kwargs)
+            out = ctx.run(_invoke, task, fn, kwargs)
         finally:
             hide_loop(run.loop)
     else:
-        ctx = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(thread_pool(), ctx.run, _invoke, task, fn, kwargs)
-    if type(out) is not dict and asyncio.iscoroutine(out):  # a sync callable that returned a coroutine
-        out = await out
+    # a coroutine (or a sync callable's: the dict test first, iscoroutine asks an ABC)
+    if fn.is_async or (type(out) is not dict and asyncio.iscoroutine(out)):
+        coro = out
+        waits, out = start(ctx, coro)
+        if waits:
+            out = await Resumed(ctx, coro, out)
     return out
 
 
-def _route(task: Task, fn: UserFn, state: Any, kwargs: dict[str, Any] | None) -> Any:
-    token = CURRENT_TASK.set(task)
-    try:
-        return fn.fn(state, **kwargs) if kwargs else fn.fn(state)
-    finally:
-        CURRENT_TASK.reset(token)
+def _route(fn: UserFn, state: Any, kwargs: dict[str, Any] | None) -> Any:
+    return fn.fn(state, **kwargs) if kwargs else fn.fn(state)
 
 
 async def call_path(
@@ -118,26 +162,26 @@ async def call_path(
     A plain function runs where that task's plain body would: inline when alone in its
     step under the sync API, otherwise in the thread pool, as LangGraph runs it. A
     router that calls a model must not stall the event loop, and with it the step's
-    other tasks and every other run on that loop."""
+    other tasks and every other run on that loop. Like a body, it runs in a context of
+    its own (:func:`task_context`)."""
+    ctx = task_context(task)
     if fn.is_async:
-        token = CURRENT_TASK.set(task)
-        try:
-            return await (fn.fn(state, **kwargs) if kwargs else fn.fn(state))
-        finally:
-            CURRENT_TASK.reset(token)
-    if run.inline:
+        out = fn.fn(state, **kwargs) if kwargs else fn.fn(state)
+    elif run.inline:
         hide_loop(None)
         try:
-            out = _route(task, fn, state, kwargs)
+            out = ctx.run(_route, fn, state, kwargs)
         finally:
             hide_loop(run.loop)
     else:
-        ctx = contextvars.copy_context()
         out = await asyncio.get_running_loop().run_in_executor(
-            thread_pool(), ctx.run, _route, task, fn, state, kwargs
+            thread_pool(), ctx.run, _route, fn, state, kwargs
         )
-    if type(out) is not str and asyncio.iscoroutine(out):  # a plain callable that returned one
-        out = await out
+    if fn.is_async or (type(out) is not str and asyncio.iscoroutine(out)):
+        coro = out
+        waits, out = start(ctx, coro)
+        if waits:
+            out = await Resumed(ctx, coro, out)
     return out
 
 

@@ -23,11 +23,9 @@ from typing import Any
 
 from . import caching as _caching
 from . import executor as _executor
-from .executor import hide_loop
 from .algo import apply_writes, plan
 from .compiled_types import CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
-from .context import CURRENT_TASK
 from .errors import (
     EmptyInputError,
     ErrorCode,
@@ -36,6 +34,7 @@ from .errors import (
     ParentCommand,
     create_error_message,
 )
+from .executor import Resumed, hide_loop, start, task_context
 from .timeline import (
     LIVE_END,
     LIVE_ERROR,
@@ -261,21 +260,21 @@ class Run:
                             if fn is None:
                                 result = task.input  # START forwards the input
                             else:
-                                token = CURRENT_TASK.set(task)
-                                try:
-                                    if fn.is_async:
-                                        result = await fn.fn(task.input)
-                                    else:
-                                        hide_loop(None)  # (see executor.hide_loop)
-                                        try:
-                                            result = fn.fn(task.input)
-                                        finally:
-                                            hide_loop(running)
-                                        # (a dict first: asyncio.iscoroutine asks an ABC)
-                                        if type(result) is not dict and asyncio.iscoroutine(result):
-                                            result = await result
-                                finally:
-                                    CURRENT_TASK.reset(token)
+                                ctx = task_context(task)  # (see executor.task_context)
+                                if fn.is_async:
+                                    result = fn.fn(task.input)
+                                else:
+                                    hide_loop(None)  # (see executor.hide_loop)
+                                    try:
+                                        result = ctx.run(fn.fn, task.input)
+                                    finally:
+                                        hide_loop(running)
+                                # (a dict first: asyncio.iscoroutine asks an ABC)
+                                if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
+                                    coro = result
+                                    waits, result = start(ctx, coro)
+                                    if waits:
+                                        result = await Resumed(ctx, coro, result)
                             writes = result_writes(graph, node, result)
                         except BaseException as exc:
                             if await self._task_failed(task, record, exc, False):
@@ -324,7 +323,7 @@ class Run:
                     )
                 tasks = self._plan(updated, sends) if (updated or sends) else []
                 # not kept alive while the next step runs
-                updated = sends = writes = result = record = task = node = fn = token = entries = None  # type: ignore[assignment]
+                updated = sends = writes = result = record = task = node = fn = ctx = coro = entries = None  # type: ignore[assignment]
                 if cp is not None:
                     self._emit_checkpoint(tasks)
         finally:
@@ -575,8 +574,7 @@ class Run:
             fn = node.fn
             fut = body = None
             if direct and node.bare and fn is not None and fn.is_async:
-                ctx = contextvars.copy_context()
-                ctx.run(CURRENT_TASK.set, t)
+                ctx = task_context(t)
                 try:
                     coro = fn.fn(t.input)
                 except Exception:  # bad arguments: run_task calls it again and reports it
@@ -664,20 +662,20 @@ class Run:
             elif fn is not None and node.plain and (fn.is_async or self.inline) and self.semaphore is None and _executor.AWAIT_INLINE:
                 # the common case, without the executor's frames: an async body awaited
                 # here, or a sync body alone in its step under the sync API called here
-                token = CURRENT_TASK.set(task)
-                try:
-                    if fn.is_async:
-                        result = await fn.fn(task.input)
-                    else:
-                        hide_loop(None)  # (see executor.hide_loop)
-                        try:
-                            result = fn.fn(task.input)
-                        finally:
-                            hide_loop(self.loop)
-                        if type(result) is not dict and asyncio.iscoroutine(result):
-                            result = await result
-                finally:
-                    CURRENT_TASK.reset(token)
+                ctx = task_context(task)  # (see executor.task_context)
+                if fn.is_async:
+                    result = fn.fn(task.input)
+                else:
+                    hide_loop(None)  # (see executor.hide_loop)
+                    try:
+                        result = ctx.run(fn.fn, task.input)
+                    finally:
+                        hide_loop(self.loop)
+                if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
+                    coro = result
+                    waits, result = start(ctx, coro)
+                    if waits:
+                        result = await Resumed(ctx, coro, result)
             else:
                 result = await self.call_body(task)
             graph = self.graph
@@ -806,11 +804,11 @@ class Run:
             if node.plain and fn.is_async and self.semaphore is None and _executor.AWAIT_INLINE:  # type: ignore[union-attr]
                 # the common case, without the executor's two frames (as in run_task)
                 args, kw = task.input
-                token = CURRENT_TASK.set(task)
-                try:
-                    result = await fn.fn(*args, **kw)  # type: ignore[union-attr]
-                finally:
-                    CURRENT_TASK.reset(token)
+                ctx = task_context(task)  # (see executor.task_context)
+                coro = fn.fn(*args, **kw)  # type: ignore[union-attr]
+                waits, result = start(ctx, coro)
+                if waits:
+                    result = await Resumed(ctx, coro, result)
             else:
                 result = await self.call_body(task)
         except GraphInterrupt as exc:
