@@ -268,6 +268,44 @@ def test_plain_body_may_run_its_own_event_loop(method):
     assert lg.ok
 
 
+@pytest.mark.parametrize("method", ["invoke", "ainvoke", "stream"])
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["plain", "async"])
+def test_retry_policy_covers_the_routing_function(method, asynchronous):
+    """A routing function that fails reruns its node under the node's retry policy, as
+    in LangGraph, where a task is its body and its routing (swiftgraph retried only
+    the body, so the first failure of the routing function ended the run)."""
+    calls = {}
+
+    def build(E):
+        counts = calls.setdefault(E.label, {"node": 0, "route": 0})
+
+        def node(state):
+            counts["node"] += 1
+            return {"log": [f"node {counts['node']}"]}
+
+        def flaky(state):
+            counts["route"] += 1
+            if counts["route"] < 3:
+                raise ConnectionError(f"route attempt {counts['route']}")
+            return E.END
+
+        async def flaky_async(state):
+            return flaky(state)
+
+        g = E.StateGraph(S)
+        policy = E.RetryPolicy(max_attempts=3, initial_interval=0.001, jitter=False)
+        g.add_node("node", node, retry_policy=policy)
+        g.add_edge(E.START, "node")
+        g.add_conditional_edges("node", flaky_async if asynchronous else flaky, [E.END])
+        return g.compile()
+
+    if asynchronous and method != "ainvoke":
+        return  # LangGraph's sync API refuses async path functions
+    lg = check(build, {"log": []}, method)
+    assert lg.ok
+    assert calls["langgraph"] == calls["swiftgraph"] == {"node": 3, "route": 3}
+
+
 def test_retry_policy():
     def build(E):
         calls = {"n": 0}

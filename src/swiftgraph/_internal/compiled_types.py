@@ -62,6 +62,9 @@ class CNode:
     # START, or a plain body without conditional edges (set by CompiledGraph): alone in
     # its step, the loop runs it without run_task (see Run.execute)
     bare: bool = False
+    # a plain (def) body with conditional edges whose path functions are all plain:
+    # they run where the body ran, right after it (see Run._attempt)
+    sync_routes: bool = False
 
     def __post_init__(self) -> None:
         fn = self.fn
@@ -114,6 +117,10 @@ class CompiledGraph:
             node.bare = (
                 not node.branches and not node.returns
                 and (node.plain or (node.fn is None and node.subgraph is None))
+            )
+            node.sync_routes = (
+                bool(node.branches) and node.fn is not None and not node.fn.is_async
+                and not any(b.fn.is_async for b in node.branches)
             )
 
 

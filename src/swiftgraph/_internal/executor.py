@@ -18,9 +18,9 @@ import contextvars
 import os
 import random
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .callables import UserFn
 from .context import CURRENT_TASK
@@ -29,6 +29,8 @@ from .timeline import LIVE_RETRIES, LIVE_THREAD
 if TYPE_CHECKING:
     from .compiled_types import Task
     from .loop import Run
+
+T = TypeVar("T")
 
 AWAIT_INLINE = True
 """The local executor lets the loop await a plain async node body itself (two fewer
@@ -120,8 +122,13 @@ def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
     return fn.fn(task.input, **kwargs) if kwargs else fn.fn(task.input)
 
 
-async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
-    """Run one node body once, in a context of its own, and return what it returned."""
+async def call(
+    run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None,
+    then: Callable[[Any], Any] | None = None,
+) -> Any:
+    """Run one node body once, in a context of its own, and return what it returned;
+    or, given ``then`` (a plain body's), ``then(what it returned)``, called where the
+    body ran (its worker thread: one hop for both) in a context of its own."""
     ctx = task_context(task)
     if fn.is_async:
         if task.node.call_args:
@@ -134,19 +141,36 @@ async def call(run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None) 
     elif run.inline and not fn.calls_tasks and not task.node.call_args:
         hide_loop(None)
         try:
-            out = ctx.run(_invoke, task, fn, kwargs)
+            out, then = _invoke_then(ctx, task_context(task) if then else None, task, fn, kwargs, then)
         finally:
             hide_loop(run.loop)
     else:
         loop = asyncio.get_running_loop()
-        out = await loop.run_in_executor(thread_pool(), ctx.run, _invoke, task, fn, kwargs)
+        out, then = await loop.run_in_executor(
+            thread_pool(), _invoke_then, ctx, task_context(task) if then else None, task, fn, kwargs, then
+        )
     # a coroutine (or a sync callable's: the dict test first, iscoroutine asks an ABC)
     if fn.is_async or (type(out) is not dict and asyncio.iscoroutine(out)):
         coro = out
         waits, out = start(ctx, coro)
         if waits:
             out = await Resumed(ctx, coro, out)
+    if then is not None:  # a plain body that returned a coroutine: its routing, now
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(thread_pool(), task_context(task).run, then, out)
     return out
+
+
+def _invoke_then(
+    ctx: contextvars.Context, then_ctx: contextvars.Context | None, task: Task, fn: UserFn,
+    kwargs: dict[str, Any] | None, then: Callable[[Any], Any] | None,
+) -> tuple[Any, Callable[[Any], Any] | None]:
+    """A plain body in ``ctx``, then ``then`` on its result in ``then_ctx``: (that, None);
+    or (a coroutine the body returned, ``then``), which the loop awaits first."""
+    out = ctx.run(_invoke, task, fn, kwargs)
+    if then is None or (type(out) is not dict and asyncio.iscoroutine(out)):
+        return out, then
+    return then_ctx.run(then, out), None  # type: ignore[union-attr]
 
 
 def _route(fn: UserFn, state: Any, kwargs: dict[str, Any] | None) -> Any:
@@ -196,16 +220,16 @@ def _matches(policy: Any, exc: Exception) -> bool:
     return False
 
 
-async def call_with_retry(
-    run: Run, task: Task, fn: UserFn, kwargs: dict[str, Any] | None, policies: Sequence[Any]
-) -> Any:
-    """``call`` under the node's ``RetryPolicy``: the first policy whose ``retry_on``
-    matches the error decides; attempts count the first call."""
+async def with_retry(task: Task, policies: Sequence[Any], attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()`` under a node's ``RetryPolicy``: the first policy whose ``retry_on``
+    matches the error decides; attempts count the first call. An attempt is the body
+    and, for a node with conditional edges, its routing (as in LangGraph, a routing
+    function that fails runs the node again)."""
     attempts = 0
     interval = 0.0
     while True:
         try:
-            return await call(run, task, fn, kwargs)
+            return await attempt()
         except Exception as exc:
             policy = next((p for p in policies if _matches(p, exc)), None)
             if policy is None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import itertools
 import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import caching as _caching
 from . import executor as _executor
@@ -49,6 +50,9 @@ from .timeline import (
 )
 from .types import Command
 from .writes import fresh_state, result_writes, route
+
+if TYPE_CHECKING:
+    from .callables import UserFn
 
 DEFAULT_RECURSION_LIMIT = 10007  # LangGraph 1.x's default
 
@@ -655,6 +659,7 @@ class Run:
             if "messages" in modes and not node.hidden:
                 self.messages.node_start(task)
         emitted = False
+        writes = None
         try:
             fn = node.fn
             if fn is None and node.subgraph is None:
@@ -677,8 +682,7 @@ class Run:
                     if waits:
                         result = await Resumed(ctx, coro, result)
             else:
-                result = await self.call_body(task)
-            graph = self.graph
+                result, writes = await self.call_body(task)
             if node.returns:
                 writes = _return_writes(result)
                 result = writes[0][1]
@@ -689,17 +693,21 @@ class Run:
                     emitted = True
                     while self.open_calls:
                         await asyncio.gather(*list(self.open_calls), return_exceptions=True)
+                if node.static_writes:
+                    writes.extend(node.static_writes)
+            elif writes is not None:  # call_body worked them out with the body
+                pass
+            elif not node.branches:
+                writes = self._own_writes(task, result)
+            elif node.sync_routes:  # a plain body run here, under the sync API: so are they
+                ctx = task_context(task)
+                hide_loop(None)
+                try:
+                    result, writes = ctx.run(self._routed, task, result)
+                finally:
+                    hide_loop(self.loop)
             else:
-                writes = result_writes(graph, node, result)
-            if node.static_writes:
-                writes.extend(node.static_writes)
-            for branch in node.branches:
-                state = fresh_state(self, branch, writes, result)
-                path = branch.fn
-                out = await _executor.call_path(
-                    self, task, path, state, self._inject(task, path.inject) if path.inject else None
-                )
-                writes.extend(route(graph, node, branch, out))
+                writes = await self._writes(task, result)
             task.writes = writes
             task.done = True
         except BaseException as exc:
@@ -810,7 +818,7 @@ class Run:
                 if waits:
                     result = await Resumed(ctx, coro, result)
             else:
-                result = await self.call_body(task)
+                result, _ = await self.call_body(task)
         except GraphInterrupt as exc:
             if record is not None:
                 self._ended(record, "interrupted")
@@ -864,23 +872,74 @@ class Run:
             value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
             await self.cp.save_writes(task.base, task, [("__interrupt__", value)], 1000 + answered)
 
-    async def call_body(self, task: Task) -> Any:
-        """A node body through the executor, under ``max_concurrency`` when set."""
+    async def call_body(self, task: Task) -> tuple[Any, list[tuple[str, Any]] | None]:
+        """A node body through the executor, under ``max_concurrency`` when set: what
+        it returned and, for a node with conditional edges, its writes with its routes,
+        worked out with the body (see _attempt); else None."""
         if self.semaphore is not None:
             async with self.semaphore:
                 return await self._call_body(task)
         return await self._call_body(task)
 
-    async def _call_body(self, task: Task) -> Any:
+    async def _call_body(self, task: Task) -> tuple[Any, list[tuple[str, Any]] | None]:
         node = task.node
         if node.subgraph is not None:
-            return await self._call_subgraph(task)
+            return await self._call_subgraph(task), None
         fn = node.fn
         assert fn is not None  # only START has no body, and it never gets here
         kwargs = self._inject(task, fn.inject) if fn.inject else None
         if not node.retry_policy:
-            return await _executor.call(self, task, fn, kwargs)
-        return await _executor.call_with_retry(self, task, fn, kwargs, node.retry_policy)
+            return await self._attempt(task, fn, kwargs)
+        return await _executor.with_retry(task, node.retry_policy, lambda: self._attempt(task, fn, kwargs))
+
+    async def _attempt(
+        self, task: Task, fn: UserFn, kwargs: dict[str, Any] | None
+    ) -> tuple[Any, list[tuple[str, Any]] | None]:
+        """One try of a body and, with conditional edges, its routing: as in LangGraph,
+        a task is both, so a retry policy reruns the body when its routing fails, and
+        a plain body's plain path functions run in its thread, right after it."""
+        if not task.node.branches:
+            return await _executor.call(self, task, fn, kwargs), None
+        if task.node.sync_routes:
+            return await _executor.call(self, task, fn, kwargs, then=functools.partial(self._routed, task))
+        result = await _executor.call(self, task, fn, kwargs)
+        return result, await self._writes(task, result)
+
+    async def _writes(self, task: Task, result: Any) -> list[tuple[str, Any]]:
+        """A task's writes: what its body returned, its static writes, its routes (each
+        path function run by :func:`executor.call_path`)."""
+        node, graph = task.node, self.graph
+        writes = self._own_writes(task, result)
+        for branch in node.branches:
+            state = fresh_state(self, branch, writes, result)
+            path = branch.fn
+            out = await _executor.call_path(
+                self, task, path, state, self._inject(task, path.inject) if path.inject else None
+            )
+            writes.extend(route(graph, node, branch, out))
+        return writes
+
+    def _own_writes(self, task: Task, result: Any) -> list[tuple[str, Any]]:
+        """What a task's body returned, as writes, and its node's static writes."""
+        node = task.node
+        writes = result_writes(self.graph, node, result)
+        if node.static_writes:
+            writes.extend(node.static_writes)
+        return writes
+
+    def _routed(self, task: Task, result: Any) -> tuple[Any, list[tuple[str, Any]]]:
+        """:meth:`_writes` for plain path functions, called where the body ran (see
+        _attempt): ``(result, writes)``."""
+        node, graph = task.node, self.graph
+        writes = self._own_writes(task, result)
+        for branch in node.branches:
+            state = fresh_state(self, branch, writes, result)
+            path = branch.fn
+            out = path.fn(state, **self._inject(task, path.inject)) if path.inject else path.fn(state)
+            if type(out) is not str and asyncio.iscoroutine(out):  # a plain callable's coroutine
+                out = asyncio.run(out)  # (no loop runs here: see executor.hide_loop)
+            writes.extend(route(graph, node, branch, out))
+        return result, writes
 
     async def _call_subgraph(self, task: Task) -> Any:
         sub = task.node.subgraph
