@@ -275,9 +275,12 @@ class Run:
                                         hide_loop(running)
                                 # (a dict first: asyncio.iscoroutine asks an ABC)
                                 if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
-                                    coro = result
-                                    waits, result = start(ctx, coro)
-                                    if waits:
+                                    coro = result  # (executor.start, inlined: every lone step's path)
+                                    try:
+                                        result = ctx.run(coro.send, None)
+                                    except StopIteration as done:
+                                        result = done.value
+                                    else:
                                         result = await Resumed(ctx, coro, result)
                             writes = result_writes(graph, node, result)
                         except BaseException as exc:
