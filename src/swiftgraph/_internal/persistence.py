@@ -680,7 +680,9 @@ async def load(
         origin=restored,
         links=restored.links,
     )
-    if with_writes:
+    # pending writes belong to the tasks of the step after the checkpoint: a checkpoint
+    # with nothing to trigger one (a finished run's last) has none worth a query
+    if with_writes and (restored.triggers or restored.sends or restored.start is not MISSING):
         restored.writes = await saver.aget_writes(thread_id, ns, record.checkpoint_id)
     return restored
 
