@@ -4,11 +4,14 @@ The loop, reducers and checkpoint writes always stay in the caller's process; on
 the body of a node (the user's function applied to its input) is submitted here.
 That is the seam a distributed executor plugs into later without touching the loop.
 
-Locally: a coroutine function is awaited on the caller's event loop; a plain
-function runs inline when it is alone in its step under the sync API (nothing to
-overlap with), and otherwise in a shared thread pool with the caller's context
-copied, so ``get_config()`` works there too. Conditional edges' path functions run
-by the same rule (:func:`call_path`).
+Locally, as LangGraph runs them: a coroutine function runs on the caller's event
+loop; a plain function runs inline when it is alone in its step under the sync API
+(nothing to overlap with; it sees no running loop there, see :data:`hide_loop`), and
+otherwise in a shared thread pool, so that it never stalls the loop. Conditional
+edges' path functions follow the same rule (:func:`call_path`; a plain body's plain
+path functions run right after it, where it ran). Each runs in a copy of the
+caller's context (:func:`task_context`), so ``get_config()`` works there and what it
+sets stays there.
 """
 
 from __future__ import annotations
