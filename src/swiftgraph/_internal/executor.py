@@ -21,6 +21,7 @@ import contextvars
 import os
 import random
 import threading
+import types
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -68,7 +69,7 @@ def task_context(task: Task) -> contextvars.Context:
     Each task's body runs in a context of its own, as LangGraph's do: a context
     variable it sets is seen neither by the tasks after it nor by the caller. Run in
     ``ctx``, a plain body is ``ctx.run(...)``; a coroutine is driven through
-    :func:`start` and :class:`Resumed`, which is cheaper than a task of its own (no
+    :func:`start` and :func:`rest_of`, which is cheaper than a task of its own (no
     trip through the event loop) when, as most bodies, it finishes without waiting."""
     ctx = contextvars.copy_context()
     ctx.run(CURRENT_TASK.set, task)
@@ -77,41 +78,32 @@ def task_context(task: Task) -> contextvars.Context:
 
 def start(ctx: contextvars.Context, coro: Any) -> tuple[bool, Any]:
     """Run ``coro`` in ``ctx`` until it first waits: ``(True, what it yielded)`` (then
-    ``await Resumed(ctx, coro, yielded)`` for its result), or ``(False, its result)``."""
+    ``await rest_of(ctx, coro, yielded)`` for its result), or ``(False, its result)``."""
     try:
         return True, ctx.run(coro.send, None)
     except StopIteration as done:
         return False, done.value
 
 
-class Resumed:
-    """The rest of a coroutine that :func:`start` left waiting, as an awaitable: what
-    it yields goes to the awaiting task, and each resumption (or exception thrown in,
-    such as a cancellation) runs in ``ctx``."""
-
-    __slots__ = ("coro", "ctx", "out")
-
-    def __init__(self, ctx: contextvars.Context, coro: Any, out: Any) -> None:
-        self.ctx: contextvars.Context | None = ctx
-        self.coro, self.out = coro, out
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        assert self.ctx is not None, "a Resumed is awaited once"
-        run, coro, out = self.ctx.run, self.coro, self.out
-        self.ctx = self.coro = self.out = None  # held by this frame alone
-        while True:
+@types.coroutine
+def rest_of(ctx: contextvars.Context, coro: Any, out: Any) -> Generator[Any, Any, Any]:
+    """The rest of a coroutine that :func:`start` left waiting (``out``: what it
+    yielded): what it yields goes to the awaiting task, and each resumption (or
+    exception thrown in, such as a cancellation) runs in ``ctx``. One generator, the
+    only object a waiting body adds (no bound method is kept across a wait)."""
+    while True:
+        try:
+            value = yield out
+        except BaseException as exc:  # noqa: BLE001 (thrown in by the awaiting task)
             try:
-                value = yield out
-            except BaseException as exc:  # noqa: BLE001 (thrown in by the awaiting task)
-                try:
-                    out = run(coro.throw, exc)
-                except StopIteration as done:
-                    return done.value
-            else:
-                try:
-                    out = run(coro.send, value)
-                except StopIteration as done:
-                    return done.value
+                out = ctx.run(coro.throw, exc)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                out = ctx.run(coro.send, value)
+            except StopIteration as done:
+                return done.value
 
 
 def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
@@ -157,7 +149,7 @@ async def call(
         coro = out
         waits, out = start(ctx, coro)
         if waits:
-            out = await Resumed(ctx, coro, out)
+            out = await rest_of(ctx, coro, out)
     if then is not None:  # a plain body that returned a coroutine: its routing, now
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(thread_pool(), task_context(task).run, then, out)
@@ -208,7 +200,7 @@ async def call_path(
         coro = out
         waits, out = start(ctx, coro)
         if waits:
-            out = await Resumed(ctx, coro, out)
+            out = await rest_of(ctx, coro, out)
     return out
 
 

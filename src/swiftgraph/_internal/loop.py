@@ -35,7 +35,7 @@ from .errors import (
     ParentCommand,
     create_error_message,
 )
-from .executor import Resumed, hide_loop, start, task_context
+from .executor import hide_loop, rest_of, start, task_context
 from .timeline import (
     LIVE_END,
     LIVE_ERROR,
@@ -281,7 +281,7 @@ class Run:
                                     except StopIteration as done:
                                         result = done.value
                                     else:
-                                        result = await Resumed(ctx, coro, result)
+                                        result = await rest_of(ctx, coro, result)
                             writes = result_writes(graph, node, result)
                         except BaseException as exc:
                             if await self._task_failed(task, record, exc, False):
@@ -683,7 +683,7 @@ class Run:
                     coro = result
                     waits, result = start(ctx, coro)
                     if waits:
-                        result = await Resumed(ctx, coro, result)
+                        result = await rest_of(ctx, coro, result)
             else:
                 result, writes = await self.call_body(task)
             if node.returns:
@@ -819,7 +819,7 @@ class Run:
                 coro = fn.fn(*args, **kw)  # type: ignore[union-attr]
                 waits, result = start(ctx, coro)
                 if waits:
-                    result = await Resumed(ctx, coro, result)
+                    result = await rest_of(ctx, coro, result)
             else:
                 result, _ = await self.call_body(task)
         except GraphInterrupt as exc:
