@@ -698,19 +698,18 @@ class Run:
                         await asyncio.gather(*list(self.open_calls), return_exceptions=True)
                 if node.static_writes:
                     writes.extend(node.static_writes)
-            elif writes is not None:  # call_body worked them out with the body
-                pass
-            elif not node.branches:
-                writes = self._own_writes(task, result)
-            elif node.sync_routes:  # a plain body run here, under the sync API: so are they
-                ctx = task_context(task)
-                hide_loop(None)
-                try:
-                    result, writes = ctx.run(self._routed, task, result)
-                finally:
-                    hide_loop(self.loop)
-            else:
-                writes = await self._writes(task, result)
+            elif writes is None:  # (call_body works them out with the body)
+                if not node.branches:
+                    writes = self._own_writes(task, result)
+                elif node.sync_routes:  # a plain body run here, under the sync API: so are they
+                    ctx = task_context(task)
+                    hide_loop(None)
+                    try:
+                        result, writes = ctx.run(self._routed, task, result)
+                    finally:
+                        hide_loop(self.loop)
+                else:
+                    writes = await self._writes(task, result)
             task.writes = writes
             task.done = True
         except BaseException as exc:
