@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 from conftest import divergence, run_both
-from durability_kit import S, Tx, asking, chain, compare, interrupt_graph, thread
+from durability_kit import S, Tx, asking, chain, compare, interrupt_graph, logger, saver, thread
 
 
 def test_single_interrupt_then_resume():
@@ -192,3 +192,82 @@ def test_interrupt_object_fields():
         return [sorted(a for a in dir(found) if not a.startswith("_")), tx(found)]
 
     compare(scenario)
+
+
+# ------------------------------------------------------- a graph invoked inside a node
+
+
+def _calling_graph(E, calls, how="sync", graphs=("x",)):
+    """START -> "p": a node invoking compiled graphs (each asking a question when its
+    name starts with "ask") inside its body, as LangGraph's "invoke a graph from a node"
+    does; only the parent has a checkpointer."""
+    inner = {}
+    for name in graphs:
+        g = E.StateGraph(S)
+        body = asking(E, name, f"{name}?", calls=calls) if name.startswith("ask") else logger(name, calls)
+        g.add_node(name, body)
+        g.add_edge(E.START, name)
+        inner[name] = g.compile()
+
+    if how == "sync":
+        def p(state):
+            calls.append("p")
+            log = []
+            for name, sub in inner.items():
+                log += sub.invoke({"log": [f"into {name}"]})["log"]
+            return {"log": log}
+    else:
+        async def p(state):
+            calls.append("p")
+            log = []
+            for name, sub in inner.items():
+                log += (await sub.ainvoke({"log": [f"into {name}"]}))["log"]
+            return {"log": log}
+
+    g = E.StateGraph(S)
+    g.add_node("p", p)
+    g.add_edge(E.START, "p")
+    return g.compile(checkpointer=saver(E))
+
+
+@pytest.mark.parametrize(
+    "how,api", [("sync", "invoke"), ("sync", "ainvoke"), ("async", "ainvoke")], ids=["sync-invoke", "sync-ainvoke", "async-ainvoke"]
+)
+def test_graph_invoked_inside_a_node_interrupts_and_resumes(how, api):
+    """A graph compiled without a checkpointer and invoked inside a checkpointed run's
+    node is checkpointed with that run: its interrupt pauses the parent, and resuming
+    the parent reruns the node, whose calls carry on from each graph's checkpoint in
+    turn (each in a namespace of its own). swiftgraph ran such graphs unsaved, and
+    their interrupt() raised "needs a checkpointer"."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = _calling_graph(E, calls, how, graphs=("x", "ask")), thread("n")
+
+        def call(value):
+            return app.invoke(value, cfg) if api == "invoke" else asyncio.run(app.ainvoke(value, cfg))
+
+        out = [tx.attempt(call, {"log": []}), tx.state(app, cfg), list(calls)]
+        out += [tx.attempt(call, E.Command(resume="yes")), tx.state(app, cfg)]
+        return out + [list(calls)]
+
+    lg = compare(scenario)
+    assert lg[2] == ["p", "x", "ask"]
+    assert lg[3] == ("ok", {"log": ["into x", "x", "into ask", "ask:yes"]})
+    # the node reruns; its first graph, finished, returns its saved state without
+    # running again; the second resumes its interrupted node
+    assert lg[5] == ["p", "x", "ask", "p", "ask"]
+
+
+def test_graphs_invoked_one_after_another_inside_a_node_start_afresh():
+    """Two graph calls in one node of a checkpointed run share the node's namespace:
+    each starts from its own input, not from the other's saved state (swiftgraph's
+    second call resumed the first one's checkpoint)."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        app, cfg = _calling_graph(E, calls, graphs=("x", "y")), thread("two")
+        return [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg), list(calls)]
+
+    lg = compare(scenario)
+    assert lg[0] == ("ok", {"log": ["into x", "x", "into y", "y"]})

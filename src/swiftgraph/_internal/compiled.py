@@ -35,6 +35,7 @@ from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
 from .timeline import UNRESOLVED, Timeline
+from .types import Command
 
 StateT = TypeVar("StateT")
 ContextT = TypeVar("ContextT")
@@ -160,6 +161,28 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
     return CompiledStateGraph(builder, graph, **options)
 
 
+def _nest(run: Run, parent: Any) -> None:
+    """``run``, of a graph compiled without a checkpointer and invoked inside the node
+    ``parent`` of a checkpointed run, is checkpointed as LangGraph does it: with that
+    run's saver, under the node's namespace (see _new_run), its interrupts raised into
+    the node, which then pauses the parent. When the node runs again (the parent
+    resumes it), the graph carries on from its checkpoint instead of its input (see
+    ``Run._begin``): a finished one returns its state, an interrupted one resumes with
+    the node's answer. As for a subgraph that is a node (``Run._call_subgraph``)."""
+    from .persistence import Checkpointing
+
+    prun, pcp = parent.run, parent.run.cp
+    run.cp = Checkpointing(pcp.saver, pcp.thread_id, "|".join(run.ns), pcp.durability)
+    run.cp.parents = {**pcp.parents, "|".join(prun.ns): parent.base}
+    run.step_writes = {}
+    run.nested = True
+    answers = prun.resumes.get(parent.id)
+    if answers:
+        run.nested = Command(resume=answers[-1])
+    elif prun.null_resume and prun.null_resume_at in (None, parent.base):
+        run.null_resume, run.null_resume_at = prun.null_resume, None
+
+
 def _merge_config(*configs: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for config in configs:
@@ -260,7 +283,11 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         if parent is not None and parent.run is not None:
             # a graph invoked from inside a running node: a child of that node's run
             prun = parent.run
-            ns = prun.ns + (f"{parent.name}:{parent.id}",)
+            # under the node's namespace; the node's 2nd, 3rd... graph under one of its
+            # own (as LangGraph counts them), so that each resumes its own checkpoints
+            n = getattr(parent, "graphs_run", 0)
+            parent.graphs_run = n + 1
+            ns = prun.ns + (f"{parent.name}:{parent.id}",) + ((str(n),) if n else ())
             if sink is None and prun.subgraphs:
                 modes, sink, subgraphs = prun.modes, prun.sink, True
             if runtime is None:
@@ -280,6 +307,10 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 from .messages import MessagesStream, RunMessages
 
                 run.messages = RunMessages(MessagesStream(sink), ns)
+        if parent is not None and parent.run is not None and parent.run.cp is not None and (
+            self.checkpointer is None
+        ):
+            _nest(run, parent)
         if self.checkpointer and not ns:
             from .persistence import Checkpointing
 

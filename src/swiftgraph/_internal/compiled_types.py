@@ -132,6 +132,7 @@ class Task:
         "base",
         "caller",
         "done",
+        "graphs_run",
         "input",
         "interrupt_idx",
         "key",
@@ -145,6 +146,7 @@ class Task:
     )
 
     caller: Task  # set only on a Functional API call: the task that made it
+    graphs_run: int  # set only on a task whose body invoked graphs: how many so far
 
     def __init__(
         self, node: CNode, kind: str, key: Any, input: Any, triggers: tuple[str, ...], step: int

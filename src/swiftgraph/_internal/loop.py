@@ -87,6 +87,7 @@ class Run:
         "null_resume",
         "null_resume_at",
         "null_resume_taker",
+        "nested",
         "open_calls",
         "out_key_set",
         "out_keys",
@@ -179,6 +180,10 @@ class Run:
         self.null_resume: list[Any] | tuple[()] = ()
         self.null_resume_at: str | None = None
         self.null_resume_taker: str | None = None
+        # a graph invoked inside a checkpointed run's node (not as a node of it: see
+        # compiled._new_run): checkpointed under that node's namespace, its interrupts
+        # raised into the node; the answer it resumes with, when its parent resumes
+        self.nested: Command | bool | None = None
         self.tl_mark = 0  # timeline entries already saved with a checkpoint
         self.starting: list[Any] | None = None  # Functional API calls waiting for the loop
         self.previous: Any = None
@@ -217,6 +222,7 @@ class Run:
         output keys' values, ``None`` if no step wrote one, plus ``__interrupt__``."""
         if self.recursion_limit < 1:
             raise ValueError("recursion_limit must be at least 1")
+        nested = self.nested
         self.loop = running = asyncio.get_running_loop()
         timeline = self.timeline
         owns_timeline = timeline is not None and not timeline.start  # subgraphs share it
@@ -338,6 +344,8 @@ class Run:
                 await cp.finish(self, self.unsaved)
             if owns_timeline:
                 self.timeline.end = time.perf_counter()  # type: ignore[union-attr]
+        if self.interrupts and nested is not None:
+            raise GraphInterrupt(list(self.interrupts))  # into its node, as a subgraph's
         out = self.read_output() if self.output_touched else None
         if self.interrupts:
             out = dict(out or {}) if not isinstance(out, dict) else out
@@ -361,6 +369,11 @@ class Run:
             restored = await self.cp.load(self.config.get("configurable", {}).get("checkpoint_id"))
             if restored is not None:
                 restore_into(self, restored)
+                if self.nested is not None:
+                    # a graph invoked inside a node that runs again (its namespace names
+                    # the node's task): it carries on from where it was, with the answer
+                    # to its interrupt if the node got one, as LangGraph's resumes
+                    input = None if self.nested is True else self.nested
         if input is None or (isinstance(input, Command) and input.resume is not None and input.update is None and not input.goto):
             if restored is None and isinstance(input, Command):
                 input = None  # LangGraph runs a fresh thread from START with no input
