@@ -271,3 +271,31 @@ def test_graphs_invoked_one_after_another_inside_a_node_start_afresh():
 
     lg = compare(scenario)
     assert lg[0] == ("ok", {"log": ["into x", "x", "into y", "y"]})
+
+
+@pytest.mark.parametrize("subgraphs", [False, True], ids=["config", "snapshot"])
+def test_snapshot_of_a_node_that_invokes_a_graph_shows_that_graph(subgraphs):
+    """A node whose function names a compiled graph (here a closure variable) is shown
+    in snapshots as a subgraph node is: ``PregelTask.state`` is the config of the
+    namespace the graph checkpoints under, or with ``subgraphs=True`` the graph's own
+    snapshot, with its interrupt (swiftgraph showed None)."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        g = E.StateGraph(S)
+        g.add_node("ask", asking(E, "ask", "inner?", calls=calls))
+        g.add_edge(E.START, "ask")
+        inner = g.compile()
+
+        def p(state):
+            return {"log": inner.invoke({"log": ["into"]})["log"]}
+
+        outer = E.StateGraph(S)
+        outer.add_node("p", p)
+        outer.add_edge(E.START, "p")
+        app, cfg = outer.compile(checkpointer=saver(E)), thread("snap")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg), tx(app.get_state(cfg, subgraphs=subgraphs))]
+        return out + [tx.attempt(app.invoke, E.Command(resume="yes"), cfg)]
+
+    lg = compare(scenario)
+    assert lg[2] == ("ok", {"log": ["into", "ask:yes"]})

@@ -38,18 +38,19 @@ def is_async_callable(fn: Any) -> bool:
     return not inspect.isfunction(target) and inspect.iscoroutinefunction(call)
 
 
-def names_a_task(fn: Any) -> bool:
-    """Whether ``fn`` names a Functional API ``@task`` (a global or closure variable
-    holding one, also from a lambda or comprehension inside it): a plain function that
-    calls one must not run on the event loop's thread, which its call needs (see
-    ``functional._TaskFunction.__call__``)."""
+def named_objects(fn: Any) -> list[Any]:
+    """What ``fn``'s code names: the values of the globals and closure variables it
+    reads (also from a lambda, comprehension or function inside it), through
+    ``functools.partial`` and a callable object's ``__call__``. Found once, when the
+    graph is built: the engine looks there for the ``@task``s and graphs a node calls
+    (see :func:`names_a_task`, ``compiled.invoked_graph``)."""
     target = _unwrap(fn)
     code = getattr(target, "__code__", None)
     if code is None:
         call = getattr(type(target), "__call__", None)
         target, code = call, getattr(call, "__code__", None)
     if code is None:
-        return False
+        return []
     scope = getattr(target, "__globals__", {})
     cells = getattr(target, "__closure__", None) or ()
     found = [c.cell_contents for c in cells if _filled(c)]
@@ -58,7 +59,14 @@ def names_a_task(fn: Any) -> bool:
         c = todo.pop()
         found.extend(scope[n] for n in c.co_names if n in scope)
         todo.extend(k for k in c.co_consts if hasattr(k, "co_names"))
-    return any(getattr(type(v), "swiftgraph_task", False) is True for v in found)
+    return found
+
+
+def names_a_task(fn: Any) -> bool:
+    """Whether ``fn`` names a Functional API ``@task``: a plain function that calls one
+    must not run on the event loop's thread, which its call needs (see
+    ``functional._TaskFunction.__call__``)."""
+    return any(getattr(type(v), "swiftgraph_task", False) is True for v in named_objects(fn))
 
 
 def _filled(cell: Any) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from . import syncbridge
 from .builder import StateGraph
 from .caching import namespaces, node_namespace
-from .callables import UserFn
+from .callables import UserFn, named_objects
 from .channels import (
     BinaryOperatorAggregate,
     Channel,
@@ -96,6 +96,7 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             metadata=spec.metadata,
             defer=spec.defer,
             ends=ends,
+            invokes=None if is_graph else invoked_graph(spec.action),
         )
     static: dict[str, list[tuple[str, Any]]] = {n: [] for n in nodes}
     for start, end in sorted(builder.edges):
@@ -159,6 +160,16 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         ),
     )
     return CompiledStateGraph(builder, graph, **options)
+
+
+def invoked_graph(fn: Any) -> CompiledStateGraph | None:
+    """The first compiled graph ``fn`` names (see callables.named_objects) that keeps
+    checkpoints (not compiled with ``checkpointer=False``): the one LangGraph's
+    snapshots treat as the node's subgraph."""
+    for value in named_objects(fn):
+        if isinstance(value, CompiledStateGraph) and value.checkpointer is not False:
+            return value
+    return None
 
 
 def _nest(run: Run, parent: Any) -> None:

@@ -65,6 +65,9 @@ class CNode:
     # a plain (def) body with conditional edges whose path functions are all plain:
     # they run where the body ran, right after it (see Run._attempt)
     sync_routes: bool = False
+    # the graph its body invokes, if it names one (compiled.invoked_graph): its
+    # snapshots show that graph's state, as a subgraph node's
+    invokes: Any = None
 
     def __post_init__(self) -> None:
         fn = self.fn

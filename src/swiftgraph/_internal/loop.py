@@ -638,7 +638,7 @@ class Run:
             {"value": i.value, "id": i.id, "response_schema": None} for i in (asked or {}).get(task.id, ())
         )
         out["state"] = None
-        if task.node.subgraph is not None:  # where the subgraph checkpoints, as LangGraph
+        if task.node.subgraph is not None or task.node.invokes is not None:  # where the subgraph checkpoints, as LangGraph
             task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
             out["state"] = {"configurable": {"thread_id": self.cp.thread_id, "checkpoint_ns": task_ns}}  # type: ignore[union-attr]
         return out

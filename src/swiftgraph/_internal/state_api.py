@@ -62,9 +62,10 @@ class StateAPI:
         owner = self
         for part in ns.split("|") if ns else ():
             node = owner.graph.nodes.get(part.split(":", 1)[0])
-            if node is None or node.subgraph is None:
+            sub = None if node is None else node.subgraph or node.invokes
+            if sub is None:
                 return self
-            owner = node.subgraph
+            owner = sub
         return owner
 
     # --- get_state -------------------------------------------------------------------
@@ -118,7 +119,7 @@ class StateAPI:
             if task.done:
                 result = {c: v for c, v in task.writes if c in self.graph.state_key_set}
             state = None
-            sub = task.node.subgraph
+            sub = task.node.subgraph or task.node.invokes
             if sub is not None:
                 state = await _subgraph_state(sub, saver, thread_id, ns, task, subgraphs)
             shown.append(PregelTask(task.id, task.name, task.path, error, its, state, result))
