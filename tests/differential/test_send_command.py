@@ -183,6 +183,41 @@ def test_command_parent_from_subgraph():
     check(build, {"log": [], "flag": ""}, "stream", stream_mode="updates")
 
 
+@pytest.mark.parametrize("method", ALL_METHODS)
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["plain", "async"])
+def test_command_parent_from_a_graph_invoked_inside_a_node(method, asynchronous):
+    """A graph invoked inside a node (not added as one) hands the node's graph a
+    Command(graph=PARENT): the node's task takes it as its result, as in LangGraph
+    (swiftgraph let the ParentCommand escape to the caller)."""
+
+    def build(E):
+        def inner(state: CS):
+            return E.Command(graph=E.Command.PARENT, goto="after", update={"log": ["inner"]})
+
+        sub = E.StateGraph(CS)
+        sub.add_node("inner", inner)
+        sub.add_edge(E.START, "inner")
+        agent = sub.compile()
+        if asynchronous:
+            async def call(state: CS):
+                return await agent.ainvoke(state)
+        else:
+            def call(state: CS):
+                return agent.invoke(state)
+
+        g = E.StateGraph(CS)
+        g.add_node("call", call, destinations=("after",))
+        g.add_node("after", lambda s: {"log": ["after"]})
+        g.add_edge(E.START, "call")
+        return g.compile()
+
+    if asynchronous and method in ("invoke", "stream"):
+        return  # LangGraph's sync API refuses async nodes
+    kw = {"stream_mode": "updates"} if "stream" in method else {}
+    lg = check(build, {"log": [], "flag": ""}, method, **kw)
+    assert lg.ok
+
+
 def test_command_update_without_goto_follows_edges():
     def build(E):
         g = E.StateGraph(CS)

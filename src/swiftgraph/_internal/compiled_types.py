@@ -59,8 +59,9 @@ class CNode:
     # its triggers that are channel objects (join barriers, deferred triggers), which
     # its run consumes; edge triggers expire by themselves (set by CompiledGraph)
     held: tuple[str, ...] = ()
-    # START, or a plain body without conditional edges (set by CompiledGraph): alone in
-    # its step, the loop runs it without run_task (see Run.execute)
+    # START, or a plain body without conditional edges nor a graph it invokes (set by
+    # CompiledGraph): alone in its step, the loop runs it without run_task (see
+    # Run.execute)
     bare: bool = False
     # a plain (def) body with conditional edges whose path functions are all plain:
     # they run where the body ran, right after it (see Run._attempt)
@@ -118,7 +119,7 @@ class CompiledGraph:
         for node in self.nodes.values():
             node.held = tuple(t for t in node.triggers if t in self.channels and t not in self.ephemeral)
             node.bare = (
-                not node.branches and not node.returns
+                not node.branches and not node.returns and node.invokes is None
                 and (node.plain or (node.fn is None and node.subgraph is None))
             )
             node.sync_routes = (

@@ -339,6 +339,11 @@ class Run:
                 updated = sends = writes = result = record = task = node = fn = ctx = coro = entries = None  # type: ignore[assignment]
                 if cp is not None:
                     self._emit_checkpoint(tasks)
+        except ParentCommand as pc:
+            # for the graph whose node ran this one: that node's task takes it (see
+            # run_task; a subgraph node's, in _call_subgraph)
+            pc.task = getattr(self, "parent", None)  # type: ignore[attr-defined]
+            raise
         finally:
             if cp is not None:
                 await cp.finish(self, self.unsaved)
@@ -678,27 +683,35 @@ class Run:
         writes = None
         try:
             fn = node.fn
-            if fn is None and node.subgraph is None:
-                result = task.input  # START forwards the input
-            elif fn is not None and node.plain and (fn.is_async or self.inline) and self.semaphore is None and _executor.AWAIT_INLINE:
-                # the common case, without the executor's frames: an async body awaited
-                # here, or a sync body alone in its step under the sync API called here
-                ctx = task_context(task)  # (see executor.task_context)
-                if fn.is_async:
-                    result = fn.fn(task.input)
+            try:
+                if fn is None and node.subgraph is None:
+                    result = task.input  # START forwards the input
+                elif fn is not None and node.plain and (fn.is_async or self.inline) and self.semaphore is None and _executor.AWAIT_INLINE:
+                    # the common case, without the executor's frames: an async body awaited
+                    # here, or a sync body alone in its step under the sync API called here
+                    ctx = task_context(task)  # (see executor.task_context)
+                    if fn.is_async:
+                        result = fn.fn(task.input)
+                    else:
+                        hide_loop(None)  # (see executor.hide_loop)
+                        try:
+                            result = ctx.run(fn.fn, task.input)
+                        finally:
+                            hide_loop(self.loop)
+                    if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
+                        coro = result
+                        waits, result = start(ctx, coro)
+                        if waits:
+                            result = await rest_of(ctx, coro, result)
                 else:
-                    hide_loop(None)  # (see executor.hide_loop)
-                    try:
-                        result = ctx.run(fn.fn, task.input)
-                    finally:
-                        hide_loop(self.loop)
-                if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
-                    coro = result
-                    waits, result = start(ctx, coro)
-                    if waits:
-                        result = await rest_of(ctx, coro, result)
-            else:
-                result, writes = await self.call_body(task)
+                    result, writes = await self.call_body(task)
+            except ParentCommand as pc:
+                if getattr(pc, "task", None) is not task:
+                    raise
+                # a graph the body invoked handed this graph a Command: the task's
+                # result, as LangGraph takes it (a subgraph node's: _call_subgraph)
+                cmd = pc.args[0]
+                result, writes = Command(update=cmd.update, goto=cmd.goto, resume=cmd.resume), None
             if node.returns:
                 writes = _return_writes(result)
                 result = writes[0][1]
