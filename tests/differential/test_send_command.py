@@ -164,16 +164,22 @@ def test_node_returning_list_of_commands():
     assert lg.value["log"] == ["a1", "a2", "b"]
 
 
+def _handing_to_parent(E):
+    """A compiled graph whose one node hands its parent a Command: goto "after"."""
+
+    def inner(state: CS):
+        return E.Command(graph=E.Command.PARENT, goto="after", update={"log": ["inner"]})
+
+    sub = E.StateGraph(CS)
+    sub.add_node("inner", inner)
+    sub.add_edge(E.START, "inner")
+    return sub.compile()
+
+
 def test_command_parent_from_subgraph():
     def build(E):
-        def inner(state: CS):
-            return E.Command(graph=E.Command.PARENT, goto="after", update={"log": ["inner"]})
-
-        sub = E.StateGraph(CS)
-        sub.add_node("inner", inner)
-        sub.add_edge(E.START, "inner")
         g = E.StateGraph(CS)
-        g.add_node("sub", sub.compile(), destinations=("after",))
+        g.add_node("sub", _handing_to_parent(E), destinations=("after",))
         g.add_node("after", lambda s: {"log": ["after"]})
         g.add_edge(E.START, "sub")
         return g.compile()
@@ -191,13 +197,7 @@ def test_command_parent_from_a_graph_invoked_inside_a_node(method, asynchronous)
     (swiftgraph let the ParentCommand escape to the caller)."""
 
     def build(E):
-        def inner(state: CS):
-            return E.Command(graph=E.Command.PARENT, goto="after", update={"log": ["inner"]})
-
-        sub = E.StateGraph(CS)
-        sub.add_node("inner", inner)
-        sub.add_edge(E.START, "inner")
-        agent = sub.compile()
+        agent = _handing_to_parent(E)
         if asynchronous:
             async def call(state: CS):
                 return await agent.ainvoke(state)

@@ -69,41 +69,37 @@ def task_context(task: Task) -> contextvars.Context:
     Each task's body runs in a context of its own, as LangGraph's do: a context
     variable it sets is seen neither by the tasks after it nor by the caller. Run in
     ``ctx``, a plain body is ``ctx.run(...)``; a coroutine is driven through
-    :func:`start` and :func:`rest_of`, which is cheaper than a task of its own (no
+    :func:`in_context`, which is cheaper than a task of its own (no
     trip through the event loop) when, as most bodies, it finishes without waiting."""
     ctx = contextvars.copy_context()
     ctx.run(CURRENT_TASK.set, task)
     return ctx
 
 
-def start(ctx: contextvars.Context, coro: Any) -> tuple[bool, Any]:
-    """Run ``coro`` in ``ctx`` until it first waits: ``(True, what it yielded)`` (then
-    ``await rest_of(ctx, coro, yielded)`` for its result), or ``(False, its result)``."""
-    try:
-        return True, ctx.run(coro.send, None)
-    except StopIteration as done:
-        return False, done.value
+_NOT_STARTED: Any = object()
 
 
 @types.coroutine
-def rest_of(ctx: contextvars.Context, coro: Any, out: Any) -> Generator[Any, Any, Any]:
-    """The rest of a coroutine that :func:`start` left waiting (``out``: what it
-    yielded): what it yields goes to the awaiting task, and each resumption (or
-    exception thrown in, such as a cancellation) runs in ``ctx``. One generator, the
-    only object a waiting body adds (no bound method is kept across a wait)."""
-    while True:
-        try:
-            value = yield out
-        except BaseException as exc:  # noqa: BLE001 (thrown in by the awaiting task)
+def in_context(ctx: contextvars.Context, coro: Any, out: Any = _NOT_STARTED) -> Generator[Any, Any, Any]:
+    """``await in_context(ctx, coro)``: ``coro``'s result, each of its steps run in
+    ``ctx``; what it yields goes to the awaiting task, and what that task throws in
+    (a cancellation) goes to ``coro``, in ``ctx`` too. ``out``: what ``coro`` yielded
+    when its caller already ran its first step (the lone-step path of
+    ``Run.execute``, which spares the generator a body that doesn't wait). One
+    generator, the only object a waiting body adds (no bound method kept across a
+    wait)."""
+    try:
+        if out is _NOT_STARTED:
+            out = ctx.run(coro.send, None)
+        while True:
             try:
+                value = yield out
+            except BaseException as exc:  # noqa: BLE001 (thrown in by the awaiting task)
                 out = ctx.run(coro.throw, exc)
-            except StopIteration as done:
-                return done.value
-        else:
-            try:
+            else:
                 out = ctx.run(coro.send, value)
-            except StopIteration as done:
-                return done.value
+    except StopIteration as done:
+        return done.value
 
 
 def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
@@ -146,10 +142,7 @@ async def call(
         )
     # a coroutine (or a sync callable's: the dict test first, iscoroutine asks an ABC)
     if fn.is_async or (type(out) is not dict and asyncio.iscoroutine(out)):
-        coro = out
-        waits, out = start(ctx, coro)
-        if waits:
-            out = await rest_of(ctx, coro, out)
+        out = await in_context(ctx, out)
     if then is not None:  # a plain body that returned a coroutine: its routing, now
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(thread_pool(), task_context(task).run, then, out)
@@ -197,10 +190,7 @@ async def call_path(
             thread_pool(), ctx.run, _route, fn, state, kwargs
         )
     if fn.is_async or (type(out) is not str and asyncio.iscoroutine(out)):
-        coro = out
-        waits, out = start(ctx, coro)
-        if waits:
-            out = await rest_of(ctx, coro, out)
+        out = await in_context(ctx, out)
     return out
 
 

@@ -35,7 +35,7 @@ from .errors import (
     ParentCommand,
     create_error_message,
 )
-from .executor import hide_loop, rest_of, start, task_context
+from .executor import hide_loop, in_context, task_context
 from .timeline import (
     LIVE_END,
     LIVE_ERROR,
@@ -281,13 +281,15 @@ class Run:
                                         hide_loop(running)
                                 # (a dict first: asyncio.iscoroutine asks an ABC)
                                 if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
-                                    coro = result  # (executor.start, inlined: every lone step's path)
+                                    # its first step here (every lone step's path): a body
+                                    # that doesn't wait needs no generator
+                                    coro = result
                                     try:
                                         result = ctx.run(coro.send, None)
                                     except StopIteration as done:
                                         result = done.value
                                     else:
-                                        result = await rest_of(ctx, coro, result)
+                                        result = await in_context(ctx, coro, result)
                             writes = result_writes(graph, node, result)
                         except BaseException as exc:
                             if await self._task_failed(task, record, exc, False):
@@ -699,10 +701,7 @@ class Run:
                         finally:
                             hide_loop(self.loop)
                     if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
-                        coro = result
-                        waits, result = start(ctx, coro)
-                        if waits:
-                            result = await rest_of(ctx, coro, result)
+                        result = await in_context(ctx, result)
                 else:
                     result, writes = await self.call_body(task)
             except ParentCommand as pc:
@@ -840,11 +839,7 @@ class Run:
             if node.plain and fn.is_async and self.semaphore is None and _executor.AWAIT_INLINE:  # type: ignore[union-attr]
                 # the common case, without the executor's two frames (as in run_task)
                 args, kw = task.input
-                ctx = task_context(task)  # (see executor.task_context)
-                coro = fn.fn(*args, **kw)  # type: ignore[union-attr]
-                waits, result = start(ctx, coro)
-                if waits:
-                    result = await rest_of(ctx, coro, result)
+                result = await in_context(task_context(task), fn.fn(*args, **kw))  # type: ignore[union-attr]
             else:
                 result, _ = await self.call_body(task)
         except GraphInterrupt as exc:
