@@ -166,6 +166,66 @@ def test_async_interrupt_and_resume():
     compare(scenario)
 
 
+@pytest.mark.parametrize(("body", "api"), [
+    ("def", "invoke"), ("def", "ainvoke"), ("def", "stream"), ("async def", "ainvoke"),
+    ("async def", "astream"),
+])
+def test_interrupt_in_a_routing_function_shows_its_nodes_writes(body, api):
+    """a -> router asks -> (b | END), beside c. The interrupted output shows a's writes
+    (LangGraph's task holds them when its router stops it); the checkpoint doesn't,
+    and a reruns, body first, on resume."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+
+        def a(state):
+            calls.append("a")
+            return {"log": ["a"], "n": 1}
+
+        async def a_async(state):
+            return a(state)
+
+        def route(state):
+            calls.append("route")
+            return E.types.interrupt("where?")
+
+        async def route_async(state):
+            return route(state)
+
+        g = E.StateGraph(S)
+        g.add_node("a", a if body == "def" else a_async)
+        g.add_node("b", logger("b", calls))
+        g.add_node("c", logger("c", calls))
+        g.add_edge(E.START, "a")
+        g.add_edge(E.START, "c")
+        g.add_conditional_edges("a", route if body == "def" else route_async, ["b", E.END])
+        app, cfg = g.compile(checkpointer=saver(E)), thread(f"r-{body}-{api}")
+
+        def call(arg):
+            if api == "invoke":
+                return tx(app.invoke(arg, cfg))
+            if api == "ainvoke":
+                return tx(asyncio.run(app.ainvoke(arg, cfg)))
+            modes = ["values", "updates"]
+
+            async def astream():
+                return [c async for c in app.astream(arg, cfg, stream_mode=modes)]
+
+            got = tx(list(app.stream(arg, cfg, stream_mode=modes)) if api == "stream" else asyncio.run(astream()))
+            # a and c finish in any order: all chunks as a set, then the step's last values
+            return sorted(map(repr, got[:-1])), got[-1]
+
+        out = [call({"log": []}), tx.state(app, cfg)]
+        out += [call(E.Command(resume="b")), tx.state(app, cfg)]
+        return out + [sorted(calls)]
+
+    lg = compare(scenario)
+    shown = lg[0] if api.endswith("invoke") else lg[0][1][1]  # the last values chunk
+    assert shown["log"] == ["a", "c"] and shown["n"] == 1  # a's writes, shown ...
+    assert lg[1][1]["values"] == {"log": ["c"]}  # ... not saved
+    assert lg[4] == ["a", "a", "b", "c", "route", "route"]  # a reran, c didn't
+
+
 @divergence
 def test_interrupt_without_checkpointer():
     def build(E):

@@ -9,6 +9,7 @@ import asyncio
 import time
 
 import pytest
+from conftest import divergence, run_both
 from durability_kit import S, Tx, compare, logger, saver, thread
 
 
@@ -110,3 +111,39 @@ def test_failed_task_error_in_snapshot():
         return [tx.attempt(app.invoke, {"log": []}, cfg), tx.state(app, cfg)]
 
     compare(scenario)
+
+
+@divergence
+def test_routing_function_that_raises_reruns_its_node_on_resume():
+    """a -> router (raises once) -> b. Deliberate: LangGraph saves a's writes without
+    its route, so the snapshot shows them applied with nothing next, and resuming ends
+    the run without b. swiftgraph saves the error alone, as for a failing body: a and
+    its router rerun on resume, and b runs."""
+
+    def scenario(E):
+        tx, calls, fail = Tx(), [], [True]
+
+        def route(state):
+            calls.append("route")
+            if fail.pop() if fail else False:
+                raise ValueError("no route yet")
+            return "b"
+
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a", calls))
+        g.add_node("b", logger("b", calls))
+        g.add_edge(E.START, "a")
+        g.add_conditional_edges("a", route, ["b", E.END])
+        app, cfg = g.compile(checkpointer=saver(E)), thread("route-error")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        snap = app.get_state(cfg)
+        out += [(snap.values, snap.next), tx.attempt(app.invoke, None, cfg)]
+        return out + [calls]
+
+    lg, sg = run_both(scenario, None, "build")
+    assert lg.error is None and sg.error is None
+    assert lg.value[0] == sg.value[0] == ("raised", "ValueError", "no route yet")
+    assert lg.value[1:] == [({"log": ["a"]}, ()), ("ok", {"log": ["a"]}), ["a", "route"]]
+    assert sg.value[1:] == [
+        ({"log": []}, ("a",)), ("ok", {"log": ["a", "b"]}), ["a", "route", "a", "route", "b"],
+    ]

@@ -530,8 +530,12 @@ class Run:
 
     def _show_interrupted(self, tasks: list[Task]) -> None:
         """A step cut short by ``interrupt()``: the checkpoint keeps it pending; the
-        caller sees the state with the finished tasks' writes, plus the interrupts."""
-        done = [t for t in tasks if t.done]
+        caller sees the state with the finished tasks' writes, plus the interrupts.
+
+        As in LangGraph, a task whose routing function interrupted shows its body's
+        writes here too (held on ``task.writes``, the task not done): the caller sees
+        them, the checkpoint doesn't, and the task reruns, body first, on resume."""
+        done = [t for t in tasks if t.done or t.writes]
         self.output_touched = True
         if done:
             _, _, touched = apply_writes(
@@ -933,13 +937,17 @@ class Run:
         path function run by :func:`executor.call_path`)."""
         node, graph = task.node, self.graph
         writes = self._own_writes(task, result)
-        for branch in node.branches:
-            state = fresh_state(self, branch, writes, result)
-            path = branch.fn
-            out = await _executor.call_path(
-                self, task, path, state, self._inject(task, path.inject) if path.inject else None
-            )
-            writes.extend(route(graph, node, branch, out))
+        try:
+            for branch in node.branches:
+                state = fresh_state(self, branch, writes, result)
+                path = branch.fn
+                out = await _executor.call_path(
+                    self, task, path, state, self._inject(task, path.inject) if path.inject else None
+                )
+                writes.extend(route(graph, node, branch, out))
+        except GraphInterrupt:
+            task.writes = writes  # (see _show_interrupted)
+            raise
         return writes
 
     def _own_writes(self, task: Task, result: Any) -> list[tuple[str, Any]]:
@@ -955,13 +963,17 @@ class Run:
         _attempt): ``(result, writes)``."""
         node, graph = task.node, self.graph
         writes = self._own_writes(task, result)
-        for branch in node.branches:
-            state = fresh_state(self, branch, writes, result)
-            path = branch.fn
-            out = path.fn(state, **self._inject(task, path.inject)) if path.inject else path.fn(state)
-            if type(out) is not str and asyncio.iscoroutine(out):  # a plain callable's coroutine
-                out = asyncio.run(out)  # (no loop runs here: see executor.hide_loop)
-            writes.extend(route(graph, node, branch, out))
+        try:
+            for branch in node.branches:
+                state = fresh_state(self, branch, writes, result)
+                path = branch.fn
+                out = path.fn(state, **self._inject(task, path.inject)) if path.inject else path.fn(state)
+                if type(out) is not str and asyncio.iscoroutine(out):  # a plain callable's coroutine
+                    out = asyncio.run(out)  # (no loop runs here: see executor.hide_loop)
+                writes.extend(route(graph, node, branch, out))
+        except GraphInterrupt:
+            task.writes = writes  # (see _show_interrupted)
+            raise
         return result, writes
 
     async def _call_subgraph(self, task: Task) -> Any:
