@@ -338,3 +338,142 @@ def test_update_without_as_node_after_sends_beside_one_node():
         return out
 
     compare(scenario)
+
+
+# --- update_state's special nodes (END, "__input__", "__copy__") and bulk_update_state
+
+
+def fork_with_sibling(E, calls):
+    """a -> (p -> r, q asks): q pauses in interrupt() while p has finished."""
+    g = E.StateGraph(S)
+    for n in "apr":
+        g.add_node(n, logger(n, calls))
+    g.add_node("q", asking(E, "q", "ask", calls=calls))
+    g.add_edge(E.START, "a")
+    g.add_edge("a", "p")
+    g.add_edge("a", "q")
+    g.add_edge("p", "r")
+    return g.compile(checkpointer=saver(E))
+
+
+@pytest.mark.parametrize("where", ["breakpoint", "interrupt", "finished", "empty-thread"])
+def test_update_as_end_clears_pending_tasks(where):
+    """``update_state(config, None, as_node=END)``: the pending tasks are dropped; the
+    writes of those that finished are applied (p's, which trigger r)."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        if where == "interrupt":
+            app = fork_with_sibling(E, calls)
+        else:
+            app = chain(E, "a", "b", "c", interrupt_before=["b"] if where == "breakpoint" else None)
+        cfg = thread(f"end-{where}")
+        if where != "empty-thread":
+            app.invoke({"log": []}, cfg)
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, None, as_node=E.END))
+        return out + [tx.attempt(resume_if_pending, app, cfg), tx.state(app, cfg), calls]
+
+    compare(scenario)
+
+
+def input_update(E, tx, where: str) -> list:
+    app = chain(E, "a", "b", interrupt_before=["b"] if where == "breakpoint" else None)
+    cfg = thread(f"in-{where}")
+    if where != "empty-thread":
+        app.invoke({"log": ["first"]}, cfg)
+    out = forked(tx, app, cfg, lambda: app.update_state(cfg, {"log": ["in"]}, as_node="__input__"))
+    return out + forked(tx, app, cfg, lambda: app.invoke(None, cfg))
+
+
+@pytest.mark.parametrize("where", ["empty-thread", "finished"])
+def test_update_as_input_starts_a_new_run(where):
+    compare(lambda E: input_update(E, Tx(), where))
+
+
+@divergence
+def test_update_as_input_drops_pending_tasks():
+    """Deliberate: on a thread stopped before b, LangGraph's input update leaves b
+    pending beside START (the next step runs both: 'in', 'b', then 'a'); swiftgraph's
+    input checkpoint is a new run's, as ``invoke(input)`` makes: START alone."""
+    lg, sg = run_both(lambda E: input_update(E, Tx(), "breakpoint"), None, "build")
+    assert lg.value[1][1]["next"] == ("__start__", "b")
+    assert sg.value[1][1]["next"] == ("__start__",)
+    assert lg.value[3] == ("ok", {"log": ["first", "a", "in", "b", "a"]})
+    assert sg.value[3] == ("ok", {"log": ["first", "a", "in", "a"]})
+
+
+@pytest.mark.parametrize("then", [None, "updates"])
+def test_update_as_copy_forks_beside_the_checkpoint(then):
+    """``as_node="__copy__"``: the same values and next tasks, the same parent; with a
+    list of ``(values, as_node)`` it also applies them, as a step after the copy."""
+
+    def scenario(E):
+        tx = Tx()
+        app, cfg = chain(E, "a", "b", "c", interrupt_before=["b"]), thread(f"copy-{then}")
+        app.invoke({"log": []}, cfg)
+        values = [({"log": ["u"]}, "b")] if then else None
+        out = forked(tx, app, cfg, lambda: app.update_state(cfg, values, as_node="__copy__"))
+        return out + forked(tx, app, cfg, lambda: app.invoke(None, cfg))
+
+    compare(scenario)
+
+
+def test_bulk_update_state_applies_each_superstep_as_one_step():
+    """[[u1 as b, u2 as a], [u3 as c]]: a step's updates apply in the order given (b's
+    before a's), each step is one checkpoint, and the routes of every update fire."""
+
+    def scenario(E):
+        tx = Tx()
+        app, cfg = chain(E, "a", "b", "c", interrupt_before=["b"]), thread("bulk")
+        app.invoke({"log": []}, cfg)
+        steps = [[E.types.StateUpdate({"log": ["u1"]}, "b"), ({"log": ["u2"]}, "a", None)],
+                 [E.types.StateUpdate({"log": ["u3"]}, "c")]]
+        out = forked(tx, app, cfg, lambda: app.bulk_update_state(cfg, steps))
+        return out + forked(tx, app, cfg, lambda: app.invoke(None, cfg))
+
+    compare(scenario)
+
+
+def test_bulk_update_state_async():
+    def scenario(E):
+        import asyncio
+
+        tx = Tx()
+        app, cfg = chain(E, "a", "b", "c", interrupt_before=["b"]), thread("abulk")
+
+        async def go():
+            await app.ainvoke({"log": []}, cfg)
+            await app.abulk_update_state(cfg, [[({"log": ["u1"]}, "b", None), ({"log": ["u2"]}, "b", None)]])
+            await app.aupdate_state(cfg, None, as_node="__copy__")
+            return [tx(await app.aget_state(cfg)), tx(await app.ainvoke(None, cfg))]
+
+        return asyncio.run(go())
+
+    compare(scenario)
+
+
+@pytest.mark.parametrize("case", [
+    "no-supersteps", "empty-superstep", "two-without-as-node", "end-twice", "input-twice",
+    "copy-twice", "copy-empty-thread", "input-none", "copy-bad-item",
+])
+def test_bulk_and_special_update_errors(case):
+    def scenario(E):
+        tx = Tx()
+        app, cfg = chain(E, "a", "b"), thread(f"err-{case}")
+        if case != "copy-empty-thread":
+            app.invoke({"log": []}, cfg)
+        U = E.types.StateUpdate
+        steps = {
+            "no-supersteps": [],
+            "empty-superstep": [[]],
+            "two-without-as-node": [[U({"log": [1]}), U({"log": [2]}, "a")]],
+            "end-twice": [[U(None, E.END), U(None, E.END)]],
+            "input-twice": [[U({"log": [1]}, "__input__"), U({"log": [2]}, "a")]],
+            "copy-twice": [[U(None, "__copy__"), U({"log": [2]}, "a")]],
+            "copy-empty-thread": [[U(None, "__copy__")]],
+            "input-none": [[U(None, "__input__")]],
+            "copy-bad-item": [[U([5], "__copy__")]],
+        }[case]
+        return [tx.attempt(app.bulk_update_state, cfg, steps), tx.history(app, cfg)]
+
+    compare(scenario)

@@ -8,13 +8,20 @@ an old checkpoint it forks the thread: the new checkpoint becomes the latest.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import syncbridge
-from .constants import PULL, START
+from .constants import END, PULL, START
 from .errors import InvalidUpdateError
-from .types import PregelTask, StateSnapshot
+from .types import PregelTask, StateSnapshot, StateUpdate
+
+INPUT, COPY = "__input__", "__copy__"  # update_state's special nodes (as LangGraph's)
+_ALONE = {  # ... each of which takes its superstep alone
+    END: "Cannot apply multiple updates when clearing state",
+    INPUT: "Cannot apply multiple updates when updating as input",
+    COPY: "Cannot copy checkpoint with multiple updates",
+}
 
 if TYPE_CHECKING:
     from .persistence import Restored
@@ -202,25 +209,51 @@ class StateAPI:
     def update_state(
         self, config: dict[str, Any], values: Any, as_node: str | None = None, task_id: str | None = None
     ) -> dict[str, Any]:
-        """Write ``values`` as if ``as_node`` returned them; returns the new checkpoint's config."""
-        return syncbridge.run_sync(lambda: self.aupdate_state(config, values, as_node))
+        """Write ``values`` as if ``as_node`` returned them; returns the new checkpoint's
+        config. ``as_node`` may also be one of LangGraph's three special names:
+        ``END`` with ``values=None`` clears the pending tasks (the finished ones' writes
+        are kept), ``"__input__"`` saves ``values`` as new input for ``START``, and
+        ``"__copy__"`` copies the checkpoint (then applies ``values``, a list of
+        ``(values, as_node)`` updates, if given)."""
+        return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
 
     async def aupdate_state(
         self, config: dict[str, Any], values: Any, as_node: str | None = None, task_id: str | None = None
     ) -> dict[str, Any]:
+        return await self.abulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
+
+    def bulk_update_state(
+        self, config: dict[str, Any], supersteps: Sequence[Sequence[StateUpdate | tuple[Any, ...]]]
+    ) -> dict[str, Any]:
+        """Apply ``supersteps`` in turn, one checkpoint each: a superstep's updates
+        (``StateUpdate``s or ``(values, as_node[, task_id])`` tuples) are applied
+        together, in the order given, as the tasks of one step would be."""
+        return syncbridge.run_sync(lambda: self.abulk_update_state(config, supersteps))
+
+    async def abulk_update_state(
+        self, config: dict[str, Any], supersteps: Sequence[Sequence[StateUpdate | tuple[Any, ...]]]
+    ) -> dict[str, Any]:
+        if len(supersteps) == 0:
+            raise ValueError("No supersteps provided")
+        if any(len(updates) == 0 for updates in supersteps):
+            raise ValueError("No updates provided")
         thread_id, ns, checkpoint_id = self._where(config)
         # a subgraph's namespace is updated by the subgraph (its channels and nodes)
-        owner = self._owner_of(ns)
-        return await owner._update_at(self._saver(), thread_id, ns, checkpoint_id, values, as_node)
+        owner, saver = self._owner_of(ns), self._saver()
+        out = config
+        for updates in supersteps:
+            out = await owner._update_at(
+                saver, thread_id, ns, checkpoint_id, [StateUpdate(*u) for u in updates]
+            )
+            checkpoint_id = out["configurable"]["checkpoint_id"]
+        return out
 
     async def _update_at(
-        self, saver: Any, thread_id: str, ns: str, checkpoint_id: str | None, values: Any,
-        as_node: str | None,
+        self, saver: Any, thread_id: str, ns: str, checkpoint_id: str | None,
+        updates: list[StateUpdate],
     ) -> dict[str, Any]:
-        from .algo import apply_writes
-        from .compiled_types import Task
+        """One superstep of updates, saved as one checkpoint (see update_state)."""
         from .persistence import load, pending_tasks, restore_into
-        from .writes import fresh_state, result_writes, route
 
         run = self._temp_run(thread_id, ns, saver)
         restored = await load(saver, thread_id, ns, checkpoint_id, with_writes=True)
@@ -234,23 +267,58 @@ class StateAPI:
         else:
             run.step = 0
             pending, latest = [], False
-        graph = self.graph
-        if as_node is None:
+        values, as_node = updates[0].values, updates[0].as_node
+        if as_node in _ALONE and (values is None or as_node != END):
+            if len(updates) > 1:
+                raise InvalidUpdateError(_ALONE[as_node])
+            if as_node == END:
+                record = await self._clear(run, pending)
+            elif as_node == INPUT:
+                record = await self._as_input(run, restored, values)
+            else:
+                record = await self._copy(run, restored)
+                if isinstance(values, list) and values:
+                    for item in values:
+                        if not isinstance(item, Sequence) or isinstance(item, str):
+                            raise InvalidUpdateError(f"Invalid update item: {item} when copying checkpoint")
+                    return await self._update_at(
+                        saver, thread_id, ns, record.checkpoint_id, [StateUpdate(*i[:2]) for i in values]
+                    )
+            return _config(thread_id, ns, record.checkpoint_id, run.cp.parents)
+        if len(updates) == 1 and as_node is None:
             as_node = _last_writer(restored) if restored is not None else START
             if as_node is None and restored is not None and restored.record.parent_id:
                 as_node = await _last_pulled(saver, thread_id, ns, restored.record.parent_id)
-        if as_node is None:
-            raise InvalidUpdateError(
-                "Ambiguous update, specify as_node: several nodes ran in the last step "
-                f"(nodes: {', '.join(graph.node_names)})"
-            )
+            if as_node is None:
+                raise InvalidUpdateError(
+                    "Ambiguous update, specify as_node: several nodes ran in the last step "
+                    f"(nodes: {', '.join(self.graph.node_names)})"
+                )
+            updates = [StateUpdate(values, as_node, updates[0].task_id)]
+        elif any(u.as_node is None for u in updates):
+            raise InvalidUpdateError("as_node is required when applying multiple updates")
+        tasks = [await self._update_task(run, i, u) for i, u in enumerate(updates)]
+        record = await self._apply(run, tasks, "update", sorted({t.name for t in tasks}))
+        if latest:
+            await _stand_in(run, pending, updates, tasks)
+        return _config(thread_id, ns, record.checkpoint_id, run.cp.parents)
+
+    async def _update_task(self, run: Any, index: int, update: StateUpdate) -> Any:
+        """The stand-in task of one update: ``update.values`` as what its node returned,
+        through its static writes and routing functions. A ``Send`` kind keyed by the
+        update's index, so that a step of updates applies in the order given."""
+        from .compiled_types import Task
+        from .constants import PUSH
+        from .writes import fresh_state, result_writes, route
+
+        graph, as_node, values = self.graph, update.as_node, update.values
         node = graph.nodes.get(as_node) if as_node != START else graph.nodes[START]
         if node is None:
             raise InvalidUpdateError(
                 f"update_state(as_node={as_node!r}): no such node. Known nodes: "
                 f"{', '.join(repr(n) for n in graph.node_names)}."
             )
-        task = Task(node, PULL, as_node, values, (), run.step)
+        task = Task(node, PUSH, index, values, (), run.step)
         task.run = run
         writes = result_writes(graph, node, values)
         writes.extend(node.static_writes)
@@ -261,43 +329,82 @@ class StateAPI:
                 out = await out
             writes.extend(route(graph, node, branch, out))
         task.writes = writes
+        return task
+
+    async def _apply(self, run: Any, tasks: list[Any], source: str, ran: list[str] | None) -> Any:
+        """Apply ``tasks``' writes as one step and save the checkpoint it makes."""
+        from .algo import apply_writes
+
         _, sends, _ = apply_writes(
-            graph, run.channels, [task], run.values, run.live_triggers, run.deferred,
+            self.graph, run.channels, tasks, run.values, run.live_triggers, run.deferred,
             frozenset(), run.step_writes,
         )
         record = run.cp.make_record(
-            run, source="update", step=run.step, by_channel=run.step_writes, sends=sends,
-            ran=[as_node],
+            run, source=source, step=run.step, by_channel=run.step_writes, sends=sends, ran=ran,
         )
-        await saver.aput(record)
-        if latest:
-            await _stand_in(run, pending, as_node, writes)
-        return _config(thread_id, ns, record.checkpoint_id, run.cp.parents)
+        await run.cp.saver.aput(record)
+        return record
+
+    async def _clear(self, run: Any, pending: list[Any]) -> Any:
+        """``update_state(config, None, as_node=END)``: the pending tasks are dropped,
+        the writes of those that finished applied, as LangGraph's "clear all tasks"."""
+        return await self._apply(run, pending, "update", None)
+
+    async def _as_input(self, run: Any, restored: Restored | None, values: Any) -> Any:
+        """``as_node="__input__"``: ``values`` saved as a run's input checkpoint, so
+        ``invoke(None)`` runs ``START`` with them (the state is left as it was)."""
+        if values is None:
+            raise InvalidUpdateError(f"Received no input writes for {START}")
+        run.step = restored.record.step + 1 if restored is not None else -1
+        record = run.cp.make_record(run, source="input", step=run.step, by_channel=None, sends=[], start=values)
+        await run.cp.saver.aput(record)
+        return record
+
+    async def _copy(self, run: Any, restored: Restored | None) -> Any:
+        """``as_node="__copy__"``: the checkpoint again, as a fork beside it (the same
+        parent, values and next tasks; none of its pending writes)."""
+        import dataclasses
+
+        if restored is None:
+            raise InvalidUpdateError("Cannot copy a non-existent checkpoint")
+        record = run.cp.make_record(
+            run, source="fork", step=restored.record.step + 1, by_channel=None,
+            sends=restored.sends, start=restored.start, ran=restored.ran,
+        )
+        record = dataclasses.replace(record, parent_id=restored.record.parent_id)
+        await run.cp.saver.aput(record)
+        return record
 
 
-async def _stand_in(
-    run: Any, pending: list[Any], as_node: str, writes: list[tuple[str, Any]]
-) -> None:
-    """Save an update as the result of the task it replaces, as LangGraph does.
+async def _stand_in(run: Any, pending: list[Any], updates: list[StateUpdate], tasks: list[Any]) -> None:
+    """Save updates as the results of the tasks they replace, as LangGraph does.
 
-    ``update_state(as_node=n)`` while ``n`` is the pending task of the thread's latest
+    ``update_state(as_node=n)`` while ``n`` is a pending task of the thread's latest
     checkpoint (stopped before it by a breakpoint, or paused in its ``interrupt()``)
     says what ``n`` returned: LangGraph saves the update's writes against that
     checkpoint under the task's id, so the history shows them as the task's result.
-    The new checkpoint holds the updated state either way; these rows only fill in
-    the step it replaced. Left alone: a checkpoint the thread has moved past (an
-    update there forks, and the old step keeps what it had) and a task that has
-    writes of its own (they are never mixed with an update's). Sends are not
-    repeated here: they already travel with the new checkpoint.
+    The k-th update as ``n`` stands in for ``n``'s k-th task (those Sends started
+    first), or for the task ``task_id`` names. The new checkpoint holds the updated
+    state either way; these rows only fill in the step it replaced. Left alone: a
+    checkpoint the thread has moved past (an update there forks, and the old step
+    keeps what it had) and a task that has writes of its own (they are never mixed
+    with an update's). Sends are not repeated here: they already travel with the new
+    checkpoint.
     """
     from .constants import PUSH
 
-    # the first of as_node's tasks in LangGraph's order: those Sends started come first
-    mine = [t for t in pending if t.name == as_node]
-    task = min(mine, key=lambda t: t.kind is PULL, default=None)
-    rows = [(c, v) for c, v in writes if c is not PUSH]
-    if task is not None and not task.done and rows:
-        await run.cp.save_writes(task.base, task, rows)
+    taken: dict[str, int] = {}
+    for update, stand_in in zip(updates, tasks):
+        if update.task_id is not None:
+            task = next((t for t in pending if t.id == update.task_id), None)
+        else:
+            name = stand_in.name
+            mine = sorted((t for t in pending if t.name == name), key=lambda t: t.kind is PULL)
+            k = taken[name] = taken.get(name, -1) + 1
+            task = mine[k] if k < len(mine) else None
+        rows = [(c, v) for c, v in stand_in.writes if c is not PUSH]
+        if task is not None and not task.done and rows:
+            await run.cp.save_writes(task.base, task, rows)
 
 
 def _last_writer(restored: Restored) -> str | None:

@@ -258,6 +258,15 @@ class StateSnapshot(NamedTuple):
     interrupts: tuple[Interrupt, ...] = ()
 
 
+class StateUpdate(NamedTuple):
+    """One update of ``bulk_update_state``: ``values`` written as if ``as_node``
+    returned them (``task_id``: the pending task it stands in for)."""
+
+    values: dict[str, Any] | None
+    as_node: str | None = None
+    task_id: str | None = None
+
+
 __all__ = [
     "All",
     "CachePolicy",
@@ -270,6 +279,7 @@ __all__ = [
     "RetryPolicy",
     "Send",
     "StateSnapshot",
+    "StateUpdate",
     "StreamMode",
     "StreamWriter",
     "default_cache_key",
