@@ -16,6 +16,7 @@ from swiftgraph._internal.types import (
     StateUpdate,
     StreamMode,
     StreamWriter,
+    TimeoutPolicy,
     default_cache_key,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "StateUpdate",
     "StreamMode",
     "StreamWriter",
+    "TimeoutPolicy",
     "default_cache_key",
     "interrupt",
 ]

@@ -19,7 +19,9 @@ from .errors import GraphDefinitionError
 from .schema import channels_for, schema_keys
 
 if TYPE_CHECKING:
-    from .types import CachePolicy, RetryPolicy
+    from datetime import timedelta
+
+    from .types import CachePolicy, RetryPolicy, TimeoutPolicy
 
 
 def _warn_compiled(what: str) -> None:
@@ -37,6 +39,22 @@ InputT = TypeVar("InputT")
 OutputT = TypeVar("OutputT")
 
 
+def _timeout_policy(value: Any) -> TimeoutPolicy | None:
+    if value is None:
+        return None
+    from .types import TimeoutPolicy  # (when asked for: the builder imports no value types)
+
+    return TimeoutPolicy.coerce(value)
+
+
+def _no_error_handlers(call: str) -> GraphDefinitionError:
+    return GraphDefinitionError(
+        f"{call}: node error handlers (LangGraph 1.2's error_handler) are not supported by "
+        "swiftgraph yet. Catch the error in the node itself, or route on it: return "
+        "Command(goto='fallback', update={...}) from an except block."
+    )
+
+
 class SwiftGraphWarning(UserWarning):
     """Something about a graph that is legal but probably not what was meant."""
 
@@ -44,7 +62,10 @@ class SwiftGraphWarning(UserWarning):
 class NodeSpec:
     """A node as the user added it (``compile()`` turns it into a ``CNode``)."""
 
-    __slots__ = ("action", "cache_policy", "defer", "ends", "input_schema", "metadata", "name", "retry_policy")
+    __slots__ = (
+        "action", "cache_policy", "defer", "ends", "input_schema", "metadata", "name", "retry_policy",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -56,6 +77,7 @@ class NodeSpec:
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
         ends: tuple[str, ...] | dict[str, str] = (),
+        timeout: TimeoutPolicy | None = None,
     ) -> None:
         self.name = name
         self.action = action
@@ -65,6 +87,7 @@ class NodeSpec:
         self.retry_policy = retry_policy
         self.cache_policy = cache_policy
         self.ends = ends
+        self.timeout = timeout
 
 
 class BranchSpec:
@@ -130,6 +153,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         self.channels: dict[str, Channel] = {}
         self.schemas: dict[Any, tuple[str, ...]] = {}
         self.compiled = False
+        # set_node_defaults: retry_policy, cache_policy, timeout, for nodes without their own
+        self.node_defaults: dict[str, Any] = {}
         self.state_schema = state_schema
         self.context_schema = context_schema
         self.input_schema = input_schema or state_schema
@@ -169,9 +194,14 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
         destinations: dict[str, str] | tuple[str, ...] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
+        error_handler: Any = None,
         **kwargs: Any,
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
-        """Add a node. ``add_node(fn)`` names it after the function."""
+        """Add a node. ``add_node(fn)`` names it after the function.
+
+        ``timeout``: a limit on each attempt of an ``async def`` node (seconds, a
+        ``timedelta`` or a :class:`~swiftgraph.types.TimeoutPolicy`); see there."""
         if input_schema is None and kwargs.get("input") is not None:
             input_schema = kwargs.pop("input")
         if kwargs.get("retry") is not None and retry_policy is None:
@@ -182,6 +212,8 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             node = node or getattr(action, "__name__", None) or type(action).__name__
         if self.compiled:
             _warn_compiled("a node")
+        if error_handler is not None:
+            raise _no_error_handlers(f"add_node({node!r}, ..., error_handler=...)")
         if action is None:
             raise GraphDefinitionError(f"Node `{node}` needs an action: add_node('{node}', fn)")
         if node in self.nodes:
@@ -225,7 +257,29 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             retry_policy=retry_policy,
             cache_policy=cache_policy,
             ends=ends,
+            timeout=_timeout_policy(timeout),
         )
+        return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: CachePolicy | None = None,
+        error_handler: Any = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
+    ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
+        """Policies for every node that doesn't set its own in ``add_node``, applied at
+        ``compile()`` (to nodes added before or after this call), as LangGraph's: not
+        inherited by subgraphs."""
+        if error_handler is not None:
+            raise _no_error_handlers("set_node_defaults(error_handler=...)")
+        if retry_policy is not None:
+            self.node_defaults["retry_policy"] = retry_policy
+        if cache_policy is not None:
+            self.node_defaults["cache_policy"] = cache_policy
+        if timeout is not None:
+            self.node_defaults["timeout"] = _timeout_policy(timeout)
         return self
 
     # --- edges -----------------------------------------------------------------------

@@ -35,6 +35,7 @@ from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
 from .timeline import UNRESOLVED, Timeline
+from .timeouts import sync_timeout_unsupported
 from .types import Command
 
 StateT = TypeVar("StateT")
@@ -77,9 +78,13 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         else:
             channels[trigger] = EphemeralValue(trigger)
         is_graph = isinstance(spec.action, CompiledStateGraph)
-        policy = spec.retry_policy
+        defaults = builder.node_defaults  # (set_node_defaults: for nodes without their own)
+        policy = spec.retry_policy if spec.retry_policy is not None else defaults.get("retry_policy")
         ends = tuple(spec.ends.values()) if isinstance(spec.ends, dict) else tuple(spec.ends)
         fn = None if is_graph else UserFn(spec.action, name)
+        timeout = spec.timeout or defaults.get("timeout")
+        if timeout is not None and fn is not None and not fn.is_async:
+            raise sync_timeout_unsupported(name)
         nodes[name] = CNode(
             name=name,
             fn=fn,
@@ -91,12 +96,13 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             static_writes=(),
             branches=(),
             retry_policy=() if policy is None else (tuple(policy) if isinstance(policy, (list, tuple)) and not hasattr(policy, "_fields") else (policy,)),
-            cache_policy=spec.cache_policy,
+            cache_policy=spec.cache_policy if spec.cache_policy is not None else defaults.get("cache_policy"),
             cache_ns=node_namespace(name, fn),
             metadata=spec.metadata,
             defer=spec.defer,
             ends=ends,
             invokes=None if is_graph else invoked_graph(spec.action),
+            timeout=timeout,
         )
     static: dict[str, list[tuple[str, Any]]] = {n: [] for n in nodes}
     for start, end in sorted(builder.edges):

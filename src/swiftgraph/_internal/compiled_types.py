@@ -69,12 +69,13 @@ class CNode:
     # the graph its body invokes, if it names one (compiled.invoked_graph): its
     # snapshots show that graph's state, as a subgraph node's
     invokes: Any = None
+    timeout: Any = None  # a TimeoutPolicy (coerced) for each attempt: see timeouts.py
 
     def __post_init__(self) -> None:
         fn = self.fn
         self.plain = (
             fn is not None and not fn.inject and not fn.calls_tasks and not self.retry_policy
-            and self.subgraph is None
+            and self.subgraph is None and self.timeout is None
         )
 
 

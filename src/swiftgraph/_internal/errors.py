@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 
 class ErrorCode(Enum):
@@ -91,16 +91,36 @@ class TaskNotFound(Exception):
 
 
 class NodeTimeoutError(Exception):
-    """A node ran longer than its timeout. Not a ``TimeoutError`` (an ``OSError``),
-    so the default ``RetryPolicy`` retries it."""
+    """An attempt of a node (or ``@task``) passed its ``TimeoutPolicy``: ``kind`` says
+    which limit, ``"run"`` (wall clock) or ``"idle"`` (no progress), and ``timeout``
+    its value. Not a ``TimeoutError`` (an ``OSError``), so the default ``RetryPolicy``
+    retries it; a ``TimeoutError`` the body raises itself passes through unchanged."""
 
-    def __init__(self, node: str, elapsed: float, *, timeout: float) -> None:
-        super().__init__(
-            f"Node '{node}' exceeded its run timeout of {timeout:.3f}s (elapsed: {elapsed:.3f}s)."
-        )
+    def __init__(
+        self, node: str, elapsed: float, *, kind: Literal["idle", "run"],
+        idle_timeout: float | None = None, run_timeout: float | None = None,
+    ) -> None:
+        if kind == "idle":
+            if idle_timeout is None:
+                raise ValueError("idle_timeout is required when kind='idle'")
+            message = (
+                f"Node '{node}' exceeded its idle timeout of {idle_timeout:.3f}s without "
+                f"making progress (elapsed: {elapsed:.3f}s)."
+            )
+            self.timeout = idle_timeout
+        elif kind == "run":
+            if run_timeout is None:
+                raise ValueError("run_timeout is required when kind='run'")
+            message = f"Node '{node}' exceeded its run timeout of {run_timeout:.3f}s (elapsed: {elapsed:.3f}s)."
+            self.timeout = run_timeout
+        else:
+            raise ValueError("kind must be 'idle' or 'run'")
+        super().__init__(message)
         self.node = node
         self.elapsed = elapsed
-        self.timeout = timeout
+        self.kind = kind
+        self.idle_timeout = idle_timeout
+        self.run_timeout = run_timeout
 
 
 class GraphBubbleUp(Exception):

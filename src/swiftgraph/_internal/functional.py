@@ -16,7 +16,7 @@ import functools
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import syncbridge
 from .caching import node_namespace, task_namespace
@@ -26,7 +26,11 @@ from .compiled_types import CNode, CompiledGraph, Task
 from .constants import PUSH, START
 from .context import CURRENT_TASK
 from .errors import GraphDefinitionError
-from .types import CachePolicy, RetryPolicy
+from .timeouts import sync_timeout_unsupported
+from .types import CachePolicy, RetryPolicy, TimeoutPolicy
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -142,12 +146,17 @@ class _TaskFunction(Generic[R]):
         name: str | None = None,
         retry_policy: RetryPolicy | list[RetryPolicy] | None = None,
         cache_policy: CachePolicy | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
     ) -> None:
         self.func = func
         self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
+        fn = UserFn(func, self.name)
+        policy = TimeoutPolicy.coerce(timeout)
+        if policy is not None and not fn.is_async:
+            raise sync_timeout_unsupported(self.name, kind="Task")
         self.node = CNode(
             name=self.name,
-            fn=UserFn(func, self.name),
+            fn=fn,
             subgraph=None,
             triggers=(PUSH,),
             input_keys=None,
@@ -159,6 +168,7 @@ class _TaskFunction(Generic[R]):
             cache_policy=cache_policy,
             cache_ns=task_namespace(func),
             call_args=True,
+            timeout=policy,
         )
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
 
@@ -234,14 +244,18 @@ def task(
     name: str | None = None,
     retry_policy: RetryPolicy | list[RetryPolicy] | None = None,
     cache_policy: CachePolicy | None = None,
+    timeout: float | timedelta | TimeoutPolicy | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Mark a function as a task: a unit of work an entrypoint can run concurrently."""
+    """Mark a function as a task: a unit of work an entrypoint can run concurrently.
+    ``timeout`` limits each attempt of an ``async def`` task (see ``TimeoutPolicy``)."""
     if retry_policy is None and kwargs.get("retry") is not None:
         retry_policy = kwargs["retry"]
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
-        return _TaskFunction(func, name=name, retry_policy=retry_policy, cache_policy=cache_policy)
+        return _TaskFunction(
+            func, name=name, retry_policy=retry_policy, cache_policy=cache_policy, timeout=timeout
+        )
 
     if __func_or_none__ is not None:
         return decorate(__func_or_none__)
@@ -284,10 +298,12 @@ class entrypoint:
         context_schema: Any = None,
         cache_policy: CachePolicy | None = None,
         retry_policy: RetryPolicy | list[RetryPolicy] | None = None,
+        timeout: float | timedelta | TimeoutPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         if callable(checkpointer) and not _is_checkpointer(checkpointer):
             return
+        self.timeout = TimeoutPolicy.coerce(timeout)
         self.checkpointer = checkpointer
         self.store = store
         self.cache = cache
@@ -299,6 +315,8 @@ class entrypoint:
         from .compiled_func import EntrypointGraph
 
         fn = UserFn(func)
+        if self.timeout is not None and not fn.is_async:
+            raise sync_timeout_unsupported(fn.name)
         if fn.n_positional < 1 or _required_positional(func) > 1:
             raise GraphDefinitionError(
                 f"@entrypoint function '{fn.name}' must take exactly one positional input "
@@ -320,6 +338,7 @@ class entrypoint:
             cache_policy=self.cache_policy,
             cache_ns=node_namespace(fn.name, fn),
             returns=True,
+            timeout=self.timeout,
         )
         channels = {"__end__": LastValue("__end__"), "__previous__": LastValue("__previous__")}
         graph = CompiledGraph(

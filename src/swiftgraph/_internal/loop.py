@@ -18,7 +18,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from . import executor as _executor
 from .algo import apply_writes, plan
 from .compiled_types import CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, START
+from .context import progress
 from .errors import (
     EmptyInputError,
     ErrorCode,
@@ -48,6 +49,7 @@ from .timeline import (
     Timeline,
     live_entry,
 )
+from .timeouts import timed
 from .types import Command
 from .writes import fresh_state, result_writes, route
 
@@ -207,6 +209,7 @@ class Run:
             self.sink(self.ns, mode, chunk)
 
     def _custom_writer(self, chunk: Any) -> None:
+        progress()  # (for a timed attempt: see timeouts.py)
         self.sink(self.ns, "custom", chunk)  # type: ignore[misc]
 
     def read_output(self) -> Any:
@@ -809,6 +812,7 @@ class Run:
     async def run_call(self, task: Task) -> Any:
         """Run a Functional API ``@task`` call right away, as its caller asked, and
         return its result. It shares the step of its caller: a call is not a superstep."""
+        progress()  # (a timed caller's: see timeouts.py)
         node = task.node
         task.run = self
         record = None
@@ -911,13 +915,21 @@ class Run:
     async def _call_body(self, task: Task) -> tuple[Any, list[tuple[str, Any]] | None]:
         node = task.node
         if node.subgraph is not None:
+            if node.timeout is not None:
+                return await timed(node.name, node.timeout, lambda: self._call_subgraph(task)), None
             return await self._call_subgraph(task), None
         fn = node.fn
         assert fn is not None  # only START has no body, and it never gets here
         kwargs = self._inject(task, fn.inject) if fn.inject else None
+
+        def attempt() -> Coroutine[Any, Any, tuple[Any, list[tuple[str, Any]] | None]]:
+            if node.timeout is not None:  # each attempt timed, the retry policy around them
+                return timed(node.name, node.timeout, lambda: self._attempt(task, fn, kwargs))
+            return self._attempt(task, fn, kwargs)
+
         if not node.retry_policy:
-            return await self._attempt(task, fn, kwargs)
-        return await _executor.with_retry(task, node.retry_policy, lambda: self._attempt(task, fn, kwargs))
+            return await attempt()
+        return await _executor.with_retry(task, node.retry_policy, attempt)
 
     async def _attempt(
         self, task: Task, fn: UserFn, kwargs: dict[str, Any] | None
@@ -1194,7 +1206,9 @@ def _note_task(exc: BaseException, task: Task) -> None:
 
 
 def _no_op(_chunk: Any) -> None:
-    return None
+    """The stream writer when ``custom`` isn't streamed: a write still counts as a
+    timed attempt's progress."""
+    progress()
 
 
 def _return_writes(result: Any) -> list[tuple[str, Any]]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
+
+from .context import heartbeat as _heartbeat
 
 ContextT = TypeVar("ContextT")
 
@@ -20,6 +23,8 @@ class Runtime(Generic[ContextT]):
     context: ContextT = field(default=None)  # type: ignore[assignment]
     store: Any = None
     stream_writer: Any = _no_op_stream_writer
+    # progress for the current node's idle_timeout (TimeoutPolicy); a no-op elsewhere
+    heartbeat: Callable[[], None] = _heartbeat
     previous: Any = None
 
     def override(self, **overrides: Any) -> Runtime[ContextT]:
@@ -32,5 +37,6 @@ class Runtime(Generic[ContextT]):
             stream_writer=other.stream_writer
             if other.stream_writer is not _no_op_stream_writer
             else self.stream_writer,
+            heartbeat=other.heartbeat if other.heartbeat is not _heartbeat else self.heartbeat,
             previous=self.previous if other.previous is None else other.previous,
         )

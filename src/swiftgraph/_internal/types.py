@@ -7,7 +7,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    from datetime import timedelta
 
 StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
 """How ``stream`` emits: see the README's table of modes."""
@@ -174,6 +177,53 @@ def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
 KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., "str | bytes"])
 
 
+def _seconds(value: float | timedelta | None, *, field: str) -> float | None:
+    if value is None:
+        return None
+    # (a timedelta, without importing datetime for it)
+    seconds = value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+    if seconds <= 0:
+        raise ValueError(f"{field} must be greater than 0")
+    return seconds
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class TimeoutPolicy:
+    """How long one attempt of an async node (or ``@task``) may take.
+
+    ``run_timeout``: a hard cap on the attempt's wall-clock time. ``idle_timeout``:
+    the longest it may go without progress, where progress is ``runtime.heartbeat()``
+    and, with ``refresh_on="auto"``, also a custom stream write, a ``@task`` call or
+    a chunk streamed by a subgraph it runs. Past either, the attempt is cancelled and
+    ``NodeTimeoutError`` raised; a ``RetryPolicy`` on the node decides whether to try
+    again. ``add_node(..., timeout=5)`` (seconds, or a ``timedelta``) means
+    ``TimeoutPolicy(run_timeout=5)``.
+
+    Timing out cancels the attempt's coroutine, so it applies to ``async def`` bodies
+    and subgraphs only: a plain function can't be stopped in-process, and a timeout on
+    one is refused at compile time, as in LangGraph.
+    """
+
+    run_timeout: float | timedelta | None = None
+    idle_timeout: float | timedelta | None = None
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+
+    @classmethod
+    def coerce(cls, value: float | timedelta | TimeoutPolicy | None) -> TimeoutPolicy | None:
+        """``value`` as a policy in seconds (``None`` when it sets no limit)."""
+        if value is None:
+            return None
+        if not isinstance(value, TimeoutPolicy):
+            value = cls(run_timeout=value)
+        if value.refresh_on not in ("auto", "heartbeat"):
+            raise ValueError("refresh_on must be 'auto' or 'heartbeat'")
+        run = _seconds(value.run_timeout, field="run_timeout")
+        idle = _seconds(value.idle_timeout, field="idle_timeout")
+        if run is None and idle is None:
+            return None
+        return cls(run_timeout=run, idle_timeout=idle, refresh_on=value.refresh_on)
+
+
 @dataclass(kw_only=True, slots=True, frozen=True)
 class CachePolicy(Generic[KeyFuncT]):
     """Cache a node's (or task's) writes by a key computed from its input.
@@ -282,6 +332,7 @@ __all__ = [
     "StateUpdate",
     "StreamMode",
     "StreamWriter",
+    "TimeoutPolicy",
     "default_cache_key",
     "default_retry_on",
 ]
