@@ -284,3 +284,35 @@ def test_timeline_outcomes_retries_and_threads():
     graph.invoke({"log": []})
     threads = {r.worker for r in graph.last_timeline.tasks}
     assert len(threads) >= 2 and all(t.startswith("swiftgraph") for t in threads)
+
+
+def test_sync_api_leaves_no_event_loop_open():
+    """invoke() runs on a private loop per thread; it is closed when the thread ends and
+    at exit, so ``python -X dev`` (or -W error) shows no unclosed-loop ResourceWarning."""
+    import subprocess
+    import sys
+    import textwrap
+
+    program = textwrap.dedent("""
+        import threading
+        from typing import TypedDict
+        from swiftgraph.graph import START, StateGraph
+
+        class S(TypedDict):
+            n: int
+
+        g = StateGraph(S)
+        g.add_node("a", lambda s: {"n": s["n"] + 1})
+        g.add_edge(START, "a")
+        app = g.compile()
+        assert app.invoke({"n": 0}) == {"n": 1}
+        worker = threading.Thread(target=lambda: app.invoke({"n": 1}))
+        worker.start()
+        worker.join()
+        print("ran")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ran", done.stderr
+    assert "ResourceWarning" not in done.stderr, done.stderr

@@ -13,6 +13,8 @@ from swiftgraph._internal.errors import (
     GraphInterrupt,
     GraphRecursionError,
     InvalidUpdateError,
+    NodeCancelledError,
+    NodeInterrupt,
     NodeTimeoutError,
     ParentCommand,
     SwiftGraphError,
@@ -43,6 +45,8 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "InvalidUpdateError",
+    "NodeCancelledError",
+    "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
     "SerializationError",  # noqa: F822 (loaded lazily by __getattr__)

@@ -226,3 +226,133 @@ def test_valid_graph_builds_without_error():
         g.compile()
 
     assert build_error(LG, ok) is None and build_error(SG, ok) is None
+
+
+# --- a node raising asyncio.CancelledError itself; NodeInterrupt (deprecated)
+
+
+def cancelling(E, body: str, layout: str):
+    import asyncio
+    import time
+
+    async def node_async(state):
+        raise asyncio.CancelledError()
+
+    def node_sync(state):
+        raise asyncio.CancelledError()
+
+    async def sibling(state):
+        await asyncio.sleep(0.05)
+        return {"n": 1}
+
+    def sibling_sync(state):
+        time.sleep(0.05)
+        return {"n": 1}
+
+    g = E.StateGraph(S)
+    g.add_node("a", node_async if body == "async" else node_sync)
+    g.add_edge(E.START, "a")
+    if layout == "sibling":
+        g.add_node("b", sibling if body == "async" else sibling_sync)
+        g.add_edge(E.START, "b")
+    return g.compile()
+
+
+@pytest.mark.parametrize(("body", "method", "layout"), [
+    (body, method, layout)
+    for body, method in [("sync", "invoke"), ("sync", "stream"), ("sync", "ainvoke"),
+                         ("async", "ainvoke"), ("async", "astream")]
+    for layout in ("alone", "sibling")
+    # (a plain sibling still running when a plain node fails under stream(): LangGraph
+    # streams its update before raising, swiftgraph raises at once, whatever the error)
+    if (body, method, layout) != ("sync", "stream", "sibling")
+])
+def test_node_raising_cancelled_error_fails_the_run(body, method, layout):
+    """A CancelledError out of a node's own body is that node's failure,
+    ``NodeCancelledError``, not the run being cancelled."""
+    lg = check(lambda E: cancelling(E, body, layout), {"n": 0}, method)
+    assert lg.error[:2] == ("NodeCancelledError", "Node 'a' raised asyncio.CancelledError")
+
+
+def test_cancelling_the_caller_still_cancels_the_run():
+    """The caller's own cancellation is not a node's failure: ``CancelledError`` as ever."""
+    import asyncio
+
+    def build(E):
+        async def slow(state):
+            await asyncio.sleep(5)
+            return {"n": 1}
+
+        g = E.StateGraph(S)
+        g.add_node("a", slow)
+        g.add_edge(E.START, "a")
+        app = g.compile()
+
+        async def go():
+            task = asyncio.ensure_future(app.ainvoke({"n": 0}))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                return "cancelled"
+            return "finished"
+
+        return asyncio.run(go())
+
+    assert check(build, None, "build").value == "cancelled"
+
+
+def test_node_interrupt_pauses_and_reruns_the_node():
+    import importlib
+    import warnings
+
+    def build(E):
+        errors = importlib.import_module(f"{E.package}.errors")
+        saver = importlib.import_module(f"{E.package}.checkpoint.memory").InMemorySaver()
+
+        def guarded(state):
+            if state["n"] < 5:
+                raise errors.NodeInterrupt(f"n={state['n']} is too small")
+            return {"n": state["n"] * 2}
+
+        g = E.StateGraph(S)
+        g.add_node("a", guarded)
+        g.add_edge(E.START, "a")
+        app, cfg = g.compile(checkpointer=saver), {"configurable": {"thread_id": "ni"}}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            first = app.invoke({"n": 1}, cfg)
+        snap = app.get_state(cfg)
+        app.update_state(cfg, {"n": 7})
+        return [first["n"], [(i.value, i.id) for i in first["__interrupt__"]], snap.next,
+                [(i.value, i.id) for i in snap.interrupts], app.invoke(None, cfg),
+                [type(w.message).__mro__[-3].__name__ for w in caught]]
+
+    lg = check(build, None, "build")
+    assert lg.value[:5] == [1, [("n=1 is too small", "placeholder-id")], ("a",),
+                            [("n=1 is too small", "placeholder-id")], {"n": 14}]
+
+
+@pytest.mark.parametrize("where", ["task", "entrypoint"])
+def test_functional_api_cancelled_error_is_a_failure(where):
+    import asyncio
+    import importlib
+
+    def build(E):
+        func = importlib.import_module(f"{E.package}.func")
+
+        @func.task
+        async def call(x):
+            raise asyncio.CancelledError()
+
+        @func.entrypoint()
+        async def workflow(x):
+            if where == "entrypoint":
+                raise asyncio.CancelledError()
+            return await call(x)
+
+        return asyncio.run(workflow.ainvoke(1))
+
+    lg = check(build, None, "build")
+    assert lg.error[:2] == ("NodeCancelledError", f"Node '{'call' if where == 'task' else 'workflow'}' raised asyncio.CancelledError")

@@ -7,9 +7,11 @@ The tree, with LangGraph's names so ``except`` clauses port unchanged::
     │   └── UnknownTargetError    a route (edge, Command, Send) to a node that doesn't exist
     ├── EmptyInputError           no input and nothing to resume
     ├── NodeTimeoutError          a node ran past its timeout
+    ├── NodeCancelledError        a node raised asyncio.CancelledError itself
     ├── TaskNotFound
     ├── GraphBubbleUp             control flow, not failure: never reaches the user
     │   ├── GraphInterrupt        a node paused for a human
+    │   │   └── NodeInterrupt     the same, raised by the node (deprecated: interrupt())
     │   └── ParentCommand         a Command(graph=PARENT) travelling up
     ├── SwiftGraphError (ValueError)  swiftgraph's own errors
     │   ├── GraphDefinitionError  how a graph is built (compile time): names the node or edge
@@ -134,6 +136,35 @@ class GraphInterrupt(GraphBubbleUp):
         super().__init__(interrupts)
 
 
+class NodeInterrupt(GraphInterrupt):
+    """Raised by a node to pause the run with ``value``, as ``interrupt(value)`` does
+    but without a way to answer it: resuming reruns the node. Deprecated in LangGraph
+    1.0 in favour of ``interrupt()``; kept so code that raises it runs unchanged."""
+
+    def __init__(self, value: Any, id: str | None = None) -> None:
+        import warnings
+
+        from .types import Interrupt
+
+        warnings.warn(
+            "NodeInterrupt is deprecated. Please use `swiftgraph.types.interrupt` instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
+
+
+class NodeCancelledError(Exception):
+    """A node's body raised ``asyncio.CancelledError`` itself (not the engine cancelling
+    it because a sibling failed, nor the caller cancelling the run): a failure of that
+    node, reported as one, where the bare ``CancelledError`` would read as the whole
+    run being cancelled. As LangGraph, on Python 3.11+ (3.10 can't tell the two apart)."""
+
+    def __init__(self, node: str, message: str | None = None) -> None:
+        super().__init__(message or f"Node {node!r} raised asyncio.CancelledError")
+        self.node = node
+
+
 class ParentCommand(GraphBubbleUp):
     """A ``Command(graph=Command.PARENT)`` on its way to the parent graph."""
 
@@ -176,6 +207,8 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "InvalidUpdateError",
+    "NodeCancelledError",
+    "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",
     "SwiftGraphError",

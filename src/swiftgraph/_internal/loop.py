@@ -33,6 +33,7 @@ from .errors import (
     ErrorCode,
     GraphInterrupt,
     GraphRecursionError,
+    NodeCancelledError,
     ParentCommand,
     create_error_message,
 )
@@ -295,8 +296,11 @@ class Run:
                                         result = await in_context(ctx, coro, result)
                             writes = result_writes(graph, node, result)
                         except BaseException as exc:
-                            if await self._task_failed(task, record, exc, False):
+                            failure = await self._task_failed(task, record, exc, False)
+                            if failure is exc:
                                 raise
+                            if failure is not None:
+                                raise failure from exc
                         else:  # (as _StepWaiter._finish, inlined: this is every lone step's path)
                             if node.static_writes:
                                 writes.extend(node.static_writes)
@@ -626,11 +630,13 @@ class Run:
         try:
             await waiter.done
         except BaseException:
+            waiter.stopping = True
             for fut in futures:
                 fut.cancel()
             raise
         finally:
             if waiter.failed or waiter.done.cancelled():
+                waiter.stopping = True
                 pending = [f for f in futures if not f.done()]
                 for fut in pending:
                     fut.cancel()
@@ -745,8 +751,11 @@ class Run:
             task.writes = writes
             task.done = True
         except BaseException as exc:
-            if await self._task_failed(task, record, exc, debug):
+            failure = await self._task_failed(task, record, exc, debug)
+            if failure is exc:
                 raise
+            if failure is not None:
+                raise failure from exc
             return
         if record is not None:
             self._ended(record, "ok", writes)
@@ -758,11 +767,17 @@ class Run:
         if modes and not emitted:
             self._emit_done(task, writes, result)
 
-    async def _task_failed(self, task: Task, record: int | None, exc: BaseException, debug: bool) -> bool:
-        """A task's body (or its writes) raised ``exc``: note it. True: the caller
-        re-raises it; False: the task was interrupted (``interrupt()``), and the step
-        ends with it pending."""
+    async def _task_failed(
+        self, task: Task, record: int | None, exc: BaseException, debug: bool
+    ) -> BaseException | None:
+        """A task's body (or its writes) raised ``exc``: note it, and return what the
+        caller raises: ``exc``, or a ``NodeCancelledError`` for a ``CancelledError``
+        the body raised itself. None: the task was interrupted (``interrupt()``), and
+        the step ends with it pending."""
         node = task.node
+        cancelled = type(exc) is asyncio.CancelledError and _raised_by_body(task)
+        if cancelled:
+            exc = NodeCancelledError(node.name)  # (raised without a task note, as LangGraph's)
         if isinstance(exc, GraphInterrupt):
             if record is not None:
                 self._ended(record, "interrupted")
@@ -772,7 +787,7 @@ class Run:
             await self._interrupted(task, exc)
             if debug:
                 self._emit_task_result(task, None, {}, list(exc.args[0]) if exc.args else [])
-            return False
+            return None
         if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
             await self.cp.save_writes(task.base, task, [("__error__", repr(exc))], -1)
         if node.returns and self.open_calls:
@@ -780,8 +795,9 @@ class Run:
             for call in list(self.open_calls):
                 call.cancel()
         self._failed(task, record, exc, debug)
-        _note_task(exc, task)
-        return True
+        if not cancelled:
+            _note_task(exc, task)
+        return exc
 
     def _ended(self, record: int, outcome: str, output: Any = None) -> None:
         """A timeline entry (at offset ``record`` of this run's timeline) ends now."""
@@ -858,6 +874,10 @@ class Run:
                 exc.recorded = True  # type: ignore[attr-defined]
             raise
         except BaseException as exc:
+            if type(exc) is asyncio.CancelledError and _raised_by_body(task):
+                failure = NodeCancelledError(node.name)  # (see _task_failed)
+                self._failed(task, record, failure, debug)
+                raise failure from exc
             self._failed(task, record, exc, debug)
             if isinstance(exc, Exception):
                 exc.add_note(f"During task with name '{node.name}' and id '{task.id}'")
@@ -1142,7 +1162,7 @@ class _StepWaiter:
     as ``run_task`` finishes the others: their writes, their timeline entry, the note
     naming a failed task."""
 
-    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run")
+    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping")
 
     def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
         self.run = run
@@ -1152,6 +1172,7 @@ class _StepWaiter:
         # every task's future -> the task whose body it runs directly (None: run_task)
         self.futures: dict[asyncio.Task[Any], Task | None] = {}
         self.paused: list[tuple[Task, GraphInterrupt]] | tuple[()] = ()  # a list once one is
+        self.stopping = False  # the step cancels what still runs: a cancelled body is not a failure
 
     def __call__(self, fut: asyncio.Task[Any]) -> None:
         self.remaining -= 1
@@ -1180,9 +1201,14 @@ class _StepWaiter:
             self.paused = [*self.paused, (task, exc)]
             return None
         except BaseException as exc:  # the run has no checkpointer: nothing to save
-            self.run._failed(task, record, exc, False)
             if isinstance(exc, asyncio.CancelledError):
-                return None
+                if self.stopping:
+                    self.run._failed(task, record, exc, False)
+                    return None
+                exc = NodeCancelledError(node.name)  # the body raised it (see _task_failed)
+                self.run._failed(task, record, exc, False)
+                return exc
+            self.run._failed(task, record, exc, False)
             _note_task(exc, task)
             return exc
         static = node.static_writes
@@ -1203,6 +1229,19 @@ def _note_task(exc: BaseException, task: Task) -> None:
             exc.add_note(f"During task with name '{task.node.name}' and id '{task.id}'")
         except Exception:
             pass
+
+
+def _raised_by_body(task: Task) -> bool:
+    """Whether a ``CancelledError`` out of ``task``'s body came from the body itself:
+    always for a plain body (no loop to cancel it); for an async one, when nothing is
+    cancelling the task running it (Python 3.11+'s ``Task.cancelling``; 3.10 can't
+    tell, and leaves it be)."""
+    fn = task.node.fn
+    if fn is not None and not fn.is_async and task.node.subgraph is None:
+        return True
+    current = asyncio.current_task()
+    cancelling = getattr(current, "cancelling", None)
+    return cancelling is not None and cancelling() == 0
 
 
 def _no_op(_chunk: Any) -> None:

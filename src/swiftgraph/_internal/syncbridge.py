@@ -11,9 +11,11 @@ where LangGraph's ``asyncio.run``-based paths raise.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextvars
 import queue
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -30,7 +32,36 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     if loop is None or loop.is_closed():
         loop = asyncio.new_event_loop()
         _local.loop = loop
+        _local.closer = _Closer(loop)
     return loop
+
+
+class _Closer:
+    """Closes a thread's private loop when the thread ends (its thread-local goes) or,
+    for a thread still alive then, at interpreter exit: a loop left open is a
+    ``ResourceWarning`` (shown under ``python -X dev``) and an open selector."""
+
+    __slots__ = ("__weakref__", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        _open.add(self)
+
+    def close(self) -> None:
+        loop = self.loop
+        if not loop.is_closed() and not loop.is_running():
+            loop.close()
+
+    __del__ = close
+
+
+_open: weakref.WeakSet[_Closer] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_loops() -> None:
+    for closer in list(_open):
+        closer.close()
 
 
 def drives(loop: asyncio.AbstractEventLoop) -> bool:
