@@ -183,3 +183,49 @@ def test_unknown_stream_mode(mode):
         assert chunks and {m for m, _ in chunks} == {"values"}
     with pytest.raises(ValueError, match="Unknown stream_mode 'nope'; choose from .*'updates'"):
         list(seq(SG).stream({"log": []}, stream_mode=mode))
+
+
+# --- print_mode= and debug=True: chunks printed to stdout, for debugging
+
+
+def printing(E, case: str, method: str):
+    import contextlib
+    import io
+
+    sub = E.StateGraph(S)
+    sub.add_node("inner", lambda s: {"log": ["inner"]})
+    sub.add_edge(E.START, "inner")
+    g = E.StateGraph(S)
+    g.add_node("a", lambda s: {"log": ["a"]})
+    g.add_node("child", sub.compile())
+    g.add_edge(E.START, "a")
+    g.add_edge("a", "child")
+    app = g.compile(debug=case == "compile-debug")
+    kw = {
+        "print-updates": {"print_mode": "updates"},
+        "print-list": {"print_mode": ["values", "custom"], "stream_mode": "updates"},
+        "debug": {"debug": True},
+        "subgraphs": {"print_mode": "updates", "subgraphs": True},
+        "compile-debug": {},
+    }[case]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        if method == "invoke":
+            kw.pop("subgraphs", None)
+            result = app.invoke({"log": []}, **kw)
+        elif method == "stream":
+            result = list(app.stream({"log": []}, **kw))
+        else:
+            async def consume():
+                return [c async for c in app.astream({"log": []}, **kw)]
+
+            result = asyncio.run(consume())
+    return result, [line for line in out.getvalue().splitlines() if line]
+
+
+@pytest.mark.parametrize("case", ["print-updates", "print-list", "debug", "subgraphs", "compile-debug"])
+@pytest.mark.parametrize("method", ["invoke", "stream", "astream"])
+def test_print_mode_prints_chunks_as_langgraph(case, method):
+    lg = check(lambda E: printing(E, case, method), None, "build")
+    result, printed = lg.value
+    assert printed and all(line.startswith("\x1b[1m[") for line in printed)

@@ -168,6 +168,26 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
     return CompiledStateGraph(builder, graph, **options)
 
 
+def _prints(graph: CompiledStateGraph, options: dict[str, Any] | None) -> frozenset[str]:
+    """The modes a call prints (for debugging, as LangGraph's): ``print_mode=``, or
+    ``updates`` and ``values`` with ``debug=True`` there or at compile time."""
+    options = options or {}
+    if options.get("debug") or graph.debug:
+        return frozenset(("updates", "values"))
+    mode = options.get("print_mode") or ()
+    return frozenset((mode,) if isinstance(mode, str) else mode)
+
+
+def _print_chunk(ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+    """One printed chunk, in LangGraph's format: the mode in bold, a subgraph's
+    namespace in yellow, the chunk's repr."""
+    parts = [f"\033[1m[{mode}]\033[0m"]
+    if ns:
+        parts.append(f"\033[1;30;33m[graph={ns}]\033[0m")
+    parts.append(repr(chunk))
+    print(" ".join(parts))
+
+
 def invoked_graph(fn: Any) -> CompiledStateGraph | None:
     """The first compiled graph ``fn`` names (see callables.named_objects) that keeps
     checkpoints (not compiled with ``checkpointer=False``): the one LangGraph's
@@ -360,7 +380,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its final state (sync)."""
-        if stream_mode != "values" or output_keys is not None or version != "v1":
+        if stream_mode != "values" or output_keys is not None or version != "v1" or _prints(self, kwargs):
             return syncbridge.run_sync(
                 lambda: self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, True, kwargs)
             )
@@ -378,7 +398,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         **kwargs: Any,
     ) -> Any:
         """Run the graph to the end and return its final state (async)."""
-        if stream_mode != "values" or output_keys is not None or version != "v1":
+        if stream_mode != "values" or output_keys is not None or version != "v1" or _prints(self, kwargs):
             return await self._ainvoke_streamed(input, config, context, stream_mode, output_keys, version, False, kwargs)
         # the run's own coroutine, awaited here: one frame less per run than via _arun
         return await self._new_run(config, context, sync=False, options=kwargs).execute(input)
@@ -450,7 +470,9 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         options: dict[str, Any] | None = None,
     ) -> AsyncIterator[Any]:
         single = isinstance(stream_mode, str)
-        modes: frozenset[str] = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
+        wanted: frozenset[str] = frozenset((stream_mode,) if isinstance(stream_mode, str) else stream_mode)
+        printed = _prints(self, options)
+        modes = wanted | printed
         for m in modes:
             if m not in _STREAM_MODES:
                 raise ValueError(f"Unknown stream_mode {m!r}; choose from {sorted(_STREAM_MODES)}")
@@ -518,6 +540,10 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                     ns, mode, chunk = buf.popleft()
                     if isinstance(output_keys, str) and mode == "values" and isinstance(chunk, dict):
                         chunk = chunk.get(output_keys)
+                    if mode in printed:
+                        _print_chunk(ns if subgraphs else (), mode, chunk)
+                    if mode not in wanted:
+                        continue
                     if v2:
                         part = {"type": mode, "ns": ns, "data": chunk}
                         if mode == "values":
