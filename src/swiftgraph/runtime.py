@@ -1,5 +1,6 @@
 """``Runtime``: run-scoped context, store and stream writer injected into nodes."""
 
 from swiftgraph._internal.runtime import Runtime
+from swiftgraph.config import get_runtime
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "get_runtime"]

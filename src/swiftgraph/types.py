@@ -17,7 +17,10 @@ from swiftgraph._internal.types import (
     StreamMode,
     StreamWriter,
     TimeoutPolicy,
+    TracePolicy,
     default_cache_key,
+    default_retry_on,
+    omit_payload,
 )
 
 __all__ = [
@@ -36,6 +39,9 @@ __all__ = [
     "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
+    "TracePolicy",
     "default_cache_key",
+    "default_retry_on",
     "interrupt",
+    "omit_payload",
 ]

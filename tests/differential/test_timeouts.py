@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from conftest import divergence, run, run_both
+from conftest import divergence, run_both
 
 LONG, SHORT = 0.4, 0.05  # a sleep that outlasts a limit, and the limit
 
@@ -283,7 +283,7 @@ def test_functional_api_timeouts(case):
         assert fields[:2] == ({"task": "slow_task", "entrypoint": "slow_entrypoint"}[case], "run")
 
 
-# --- beyond LangGraph, and what swiftgraph doesn't do
+# --- beyond LangGraph
 
 
 @divergence
@@ -295,20 +295,3 @@ def test_async_node_timeout_under_invoke():
         "Node timeouts are only supported for async nodes because sync Python execution "
         "cannot be safely cancelled in-process. Node 'a' is sync."))
     assert outcome(sg)[2][:2] == ("a", "run")
-
-
-@divergence
-@pytest.mark.parametrize("where", ["add_node", "set_node_defaults"])
-def test_error_handlers_are_refused_with_the_way_round(where):
-    def build(E):
-        g = E.StateGraph(S)
-        if where == "add_node":
-            g.add_node("a", slow, error_handler=lambda state: {"x": -1})
-        else:
-            g.set_node_defaults(error_handler=lambda state: {"x": -1})
-        return g
-
-    sg = run(run_both.__globals__["SG"], build, None, "build")
-    assert sg.error[0] == "GraphDefinitionError"
-    assert "error handlers (LangGraph 1.2's error_handler) are not supported" in sg.error[1]
-    assert "Command(goto='fallback'" in sg.error[1]

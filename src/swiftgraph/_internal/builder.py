@@ -47,14 +47,6 @@ def _timeout_policy(value: Any) -> TimeoutPolicy | None:
     return TimeoutPolicy.coerce(value)
 
 
-def _no_error_handlers(call: str) -> GraphDefinitionError:
-    return GraphDefinitionError(
-        f"{call}: node error handlers (LangGraph 1.2's error_handler) are not supported by "
-        "swiftgraph yet. Catch the error in the node itself, or route on it: return "
-        "Command(goto='fallback', update={...}) from an except block."
-    )
-
-
 class SwiftGraphWarning(UserWarning):
     """Something about a graph that is legal but probably not what was meant."""
 
@@ -63,8 +55,8 @@ class NodeSpec:
     """A node as the user added it (``compile()`` turns it into a ``CNode``)."""
 
     __slots__ = (
-        "action", "cache_policy", "defer", "ends", "input_schema", "metadata", "name", "retry_policy",
-        "timeout",
+        "action", "cache_policy", "defer", "ends", "error_handler_node", "input_schema",
+        "is_error_handler", "metadata", "name", "retry_policy", "timeout",
     )
 
     def __init__(
@@ -78,8 +70,12 @@ class NodeSpec:
         cache_policy: CachePolicy | None = None,
         ends: tuple[str, ...] | dict[str, str] = (),
         timeout: TimeoutPolicy | None = None,
+        error_handler_node: str | None = None,
+        is_error_handler: bool = False,
     ) -> None:
         self.name = name
+        self.error_handler_node = error_handler_node  # the node that handles its failures
+        self.is_error_handler = is_error_handler  # it is such a node: no edges, run on failure
         self.action = action
         self.input_schema = input_schema
         self.defer = defer
@@ -196,6 +192,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
         destinations: dict[str, str] | tuple[str, ...] | None = None,
         timeout: float | timedelta | TimeoutPolicy | None = None,
         error_handler: Any = None,
+        trace_policy: Any = None,  # (LangGraph's tracing of payloads: see types.TracePolicy)
         **kwargs: Any,
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
         """Add a node. ``add_node(fn)`` names it after the function.
@@ -212,8 +209,6 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             node = node or getattr(action, "__name__", None) or type(action).__name__
         if self.compiled:
             _warn_compiled("a node")
-        if error_handler is not None:
-            raise _no_error_handlers(f"add_node({node!r}, ..., error_handler=...)")
         if action is None:
             raise GraphDefinitionError(f"Node `{node}` needs an action: add_node('{node}', fn)")
         if node in self.nodes:
@@ -243,6 +238,19 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
                 input_schema = hint
         if input_schema is not None:
             self._add_schema(input_schema)
+        handler = None
+        if error_handler is not None:
+            handler = f"__error_handler__{node}"
+            if handler in self.nodes:
+                raise GraphDefinitionError(f"Auto-generated error handler node `{handler}` already exists.")
+            if not callable(error_handler):
+                raise GraphDefinitionError(
+                    f"Node `{node}`'s error_handler must be a function, not {type(error_handler).__name__}."
+                )
+            self.nodes[handler] = NodeSpec(  # before its node, where LangGraph lists it
+                name=handler, action=error_handler, input_schema=input_schema or self.state_schema,
+                is_error_handler=True,
+            )
         ends: tuple[str, ...] | dict[str, str] = ()
         if destinations is not None:
             ends = dict(destinations) if isinstance(destinations, dict) else tuple(destinations)
@@ -258,6 +266,7 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
             cache_policy=cache_policy,
             ends=ends,
             timeout=_timeout_policy(timeout),
+            error_handler_node=handler,
         )
         return self
 
@@ -271,9 +280,13 @@ class StateGraph(Generic[StateT, ContextT, InputT, OutputT]):
     ) -> StateGraph[StateT, ContextT, InputT, OutputT]:
         """Policies for every node that doesn't set its own in ``add_node``, applied at
         ``compile()`` (to nodes added before or after this call), as LangGraph's: not
-        inherited by subgraphs."""
+        inherited by subgraphs. ``retry_policy`` and ``timeout`` apply to error handlers
+        too; ``cache_policy`` and ``error_handler`` (run as the node
+        ``__default_error_handler__``) to the other nodes only."""
         if error_handler is not None:
-            raise _no_error_handlers("set_node_defaults(error_handler=...)")
+            if not callable(error_handler):
+                raise GraphDefinitionError(f"error_handler must be a function, not {type(error_handler).__name__}.")
+            self.node_defaults["error_handler"] = error_handler
         if retry_policy is not None:
             self.node_defaults["retry_policy"] = retry_policy
         if cache_policy is not None:

@@ -105,6 +105,25 @@ class UserFn:
         self.n_positional = len(positional)
 
 
+def node_error_param(fn: Callable[..., Any]) -> str | None:
+    """The parameter of an error handler typed ``NodeError`` (as LangGraph, by its
+    annotation: the class, or its name under ``from __future__ import annotations``)."""
+    from .errors import NodeError
+
+    inspect = _inspect()
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+    for name, param in params.items():
+        hint = param.annotation
+        if hint is NodeError or (isinstance(hint, str) and hint.rsplit(".", 1)[-1] == "NodeError"):
+            return name
+        if getattr(hint, "__name__", None) == "NodeError":  # (another module's NodeError)
+            return name
+    return None
+
+
 def input_annotation(fn: Callable[..., Any]) -> Any:
     """The type hint of ``fn``'s first parameter, or ``None``."""
     inspect = _inspect()

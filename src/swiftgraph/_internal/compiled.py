@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from . import syncbridge
-from .builder import StateGraph
+from .builder import NodeSpec, StateGraph
 from .caching import namespaces, node_namespace
-from .callables import UserFn, named_objects
+from .callables import UserFn, named_objects, node_error_param
 from .channels import (
     BinaryOperatorAggregate,
     Channel,
@@ -29,8 +29,9 @@ from .channels import (
     NamedBarrierValueAfterFinish,
 )
 from .compiled_types import CBranch, CNode, CompiledGraph
-from .constants import END, START, branch_channel, join_channel
+from .constants import DEFAULT_ERROR_HANDLER, END, START, branch_channel, join_channel
 from .context import CURRENT_TASK
+from .errors import GraphDefinitionError
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
@@ -70,7 +71,19 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         hidden=True,
     )
     deferred: set[str] = set()
-    for name, spec in builder.nodes.items():
+    node_specs = dict(builder.nodes)
+    defaults = builder.node_defaults  # (set_node_defaults: for nodes without their own)
+    default_handler = None
+    if defaults.get("error_handler") is not None:  # a node of its own, as LangGraph's
+        if DEFAULT_ERROR_HANDLER in node_specs:
+            raise GraphDefinitionError(
+                f"Auto-generated default error handler node `{DEFAULT_ERROR_HANDLER}` already exists."
+            )
+        default_handler = DEFAULT_ERROR_HANDLER
+        node_specs[default_handler] = NodeSpec(
+            default_handler, defaults["error_handler"], builder.state_schema, is_error_handler=True
+        )
+    for name, spec in node_specs.items():
         trigger = branch_channel(name)
         if spec.defer:
             channels[trigger] = LastValueAfterFinish(trigger)
@@ -78,8 +91,11 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
         else:
             channels[trigger] = EphemeralValue(trigger)
         is_graph = isinstance(spec.action, CompiledStateGraph)
-        defaults = builder.node_defaults  # (set_node_defaults: for nodes without their own)
         policy = spec.retry_policy if spec.retry_policy is not None else defaults.get("retry_policy")
+        handler = spec.error_handler_node or (None if spec.is_error_handler else default_handler)
+        cache_policy = spec.cache_policy  # (a handler's result is never cached: LangGraph's rule)
+        if cache_policy is None and not spec.is_error_handler:
+            cache_policy = defaults.get("cache_policy")
         ends = tuple(spec.ends.values()) if isinstance(spec.ends, dict) else tuple(spec.ends)
         fn = None if is_graph else UserFn(spec.action, name)
         timeout = spec.timeout or defaults.get("timeout")
@@ -96,13 +112,15 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
             static_writes=(),
             branches=(),
             retry_policy=() if policy is None else (tuple(policy) if isinstance(policy, (list, tuple)) and not hasattr(policy, "_fields") else (policy,)),
-            cache_policy=spec.cache_policy if spec.cache_policy is not None else defaults.get("cache_policy"),
+            cache_policy=cache_policy,
             cache_ns=node_namespace(name, fn),
             metadata=spec.metadata,
             defer=spec.defer,
             ends=ends,
             invokes=None if is_graph else invoked_graph(spec.action),
             timeout=timeout,
+            error_handler=handler,
+            error_param=node_error_param(spec.action) if spec.is_error_handler else None,
         )
     static: dict[str, list[tuple[str, Any]]] = {n: [] for n in nodes}
     for start, end in sorted(builder.edges):
@@ -144,7 +162,7 @@ def compile_graph(builder: StateGraph, **options: Any) -> CompiledStateGraph:
     output_mapper = None  # LangGraph returns a dict even for dataclass/pydantic output schemas
     graph = CompiledGraph(
         nodes=nodes,
-        node_names=tuple(builder.nodes),
+        node_names=tuple(node_specs),
         channels=channels,
         state_keys=state_keys,
         state_key_set=state_set,

@@ -70,12 +70,16 @@ class CNode:
     # snapshots show that graph's state, as a subgraph node's
     invokes: Any = None
     timeout: Any = None  # a TimeoutPolicy (coerced) for each attempt: see timeouts.py
+    error_handler: str | None = None  # the node that runs when this one fails (Run.run_task)
+    # an error handler's: the parameter typed NodeError, which receives the failure
+    error_param: str | None = None
 
     def __post_init__(self) -> None:
         fn = self.fn
         self.plain = (
             fn is not None and not fn.inject and not fn.calls_tasks and not self.retry_policy
-            and self.subgraph is None and self.timeout is None
+            and self.subgraph is None and self.timeout is None and self.error_handler is None
+            and self.error_param is None
         )
 
 
@@ -137,6 +141,7 @@ class Task:
         "base",
         "caller",
         "done",
+        "failure",
         "graphs_run",
         "input",
         "interrupt_idx",
@@ -151,6 +156,7 @@ class Task:
     )
 
     caller: Task  # set only on a Functional API call: the task that made it
+    failure: Any  # set only on an error handler's task: the NodeError it handles
     graphs_run: int  # set only on a task whose body invoked graphs: how many so far
 
     def __init__(

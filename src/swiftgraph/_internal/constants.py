@@ -14,6 +14,7 @@ INTERRUPT = sys.intern("__interrupt__")
 PUSH = sys.intern("__pregel_push")
 PULL = sys.intern("__pregel_pull")
 ROOT = "__root__"
+DEFAULT_ERROR_HANDLER = "__default_error_handler__"  # set_node_defaults(error_handler=...)'s node
 
 NS_SEP = "|"
 NS_END = ":"

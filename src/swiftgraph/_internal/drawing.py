@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .constants import END, START
+from .constants import DEFAULT_ERROR_HANDLER, END, START
 from .draw import Graph, graph_from_edges
 
 
@@ -64,7 +64,8 @@ def graph_of(compiled: Any, *, xray: int | bool = False) -> Graph:
             meta["__interrupt"] = "after"
         if meta:
             metadata[name] = meta
-    nodes = [START, *builder.nodes, END]
+    default_handler = [DEFAULT_ERROR_HANDLER] if builder.node_defaults.get("error_handler") else []
+    nodes = [START, *builder.nodes, *default_handler, END]
     edges = edges_of(builder)
     if xray:
         nodes, edges = _expand_subgraphs(builder, nodes, edges, xray)

@@ -31,6 +31,7 @@ never wrapped: it reaches the caller as the very object the node raised.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
@@ -154,6 +155,16 @@ class NodeInterrupt(GraphInterrupt):
         super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
 
 
+@dataclass(frozen=True, slots=True)
+class NodeError:
+    """What an error handler learns of the failure it handles (not an exception): the
+    node that failed and what it raised. A handler asks for it with a parameter typed
+    ``NodeError``: ``def handler(state, error: NodeError) -> dict | Command``."""
+
+    node: str
+    error: BaseException
+
+
 class NodeCancelledError(Exception):
     """A node's body raised ``asyncio.CancelledError`` itself (not the engine cancelling
     it because a sibling failed, nor the caller cancelling the run): a failure of that
@@ -208,6 +219,7 @@ __all__ = [
     "GraphRecursionError",
     "InvalidUpdateError",
     "NodeCancelledError",
+    "NodeError",
     "NodeInterrupt",
     "NodeTimeoutError",
     "ParentCommand",

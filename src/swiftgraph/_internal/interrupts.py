@@ -22,8 +22,21 @@ from .errors import GraphInterrupt
 from .types import Interrupt
 
 
-def interrupt(value: Any) -> Any:
-    """Pause for input: returns the resume value once the run is resumed."""
+def interrupt(value: Any, *, response_schema: dict[str, Any] | None = None) -> Any:
+    """Pause for input: returns the resume value once the run is resumed.
+
+    ``response_schema``: a JSON Schema (a dict) for the answer, handed to whoever
+    answers on ``Interrupt.response_schema`` and saved with the question; the answer
+    isn't checked against it (as LangGraph, for a dict). LangGraph 1.2 also takes a
+    pydantic model, ``TypedDict`` or dataclass and validates answers with it; swiftgraph
+    refuses one with a ``TypeError`` that says so, rather than skipping the check."""
+    if response_schema is not None and not isinstance(response_schema, dict):
+        raise TypeError(
+            f"interrupt(response_schema={getattr(response_schema, '__name__', response_schema)!r}): "
+            "swiftgraph takes a JSON Schema dict here, not a type to validate answers with "
+            "(LangGraph 1.2's pydantic validation isn't supported yet). Pass "
+            "TypeAdapter(Model).json_schema() and validate the answer in the node."
+        )
     task = CURRENT_TASK.get()
     if task is None or task.run is None:
         raise RuntimeError(
@@ -47,7 +60,7 @@ def interrupt(value: Any) -> Any:
         if value is not _NONE_LEFT:
             return value
     iid = hashlib.blake2b(f"{task.id}|{index}".encode(), digest_size=16).hexdigest()
-    raise GraphInterrupt([Interrupt(value=value, id=iid)])
+    raise GraphInterrupt([Interrupt(value=value, id=iid, response_schema=response_schema)])
 
 
 _NONE_LEFT = object()

@@ -26,11 +26,12 @@ from . import caching as _caching
 from . import executor as _executor
 from .algo import apply_writes, plan
 from .compiled_types import CompiledGraph, Task, task_id
-from .constants import END, INTERRUPT, MISSING, PULL, START
+from .constants import END, INTERRUPT, MISSING, PULL, PUSH, START
 from .context import progress
 from .errors import (
     EmptyInputError,
     ErrorCode,
+    GraphBubbleUp,
     GraphInterrupt,
     GraphRecursionError,
     NodeCancelledError,
@@ -655,7 +656,7 @@ class Run:
             if result:
                 out["result"] = result
         out["interrupts"] = tuple(
-            {"value": i.value, "id": i.id, "response_schema": None} for i in (asked or {}).get(task.id, ())
+            {"value": i.value, "id": i.id, "response_schema": i.response_schema} for i in (asked or {}).get(task.id, ())
         )
         out["state"] = None
         if task.node.subgraph is not None or task.node.invokes is not None:  # where the subgraph checkpoints, as LangGraph
@@ -751,6 +752,9 @@ class Run:
             task.writes = writes
             task.done = True
         except BaseException as exc:
+            if node.error_handler is not None and _handled(task, exc):
+                await self._handle_error(task, record, exc, debug, alone)
+                return
             failure = await self._task_failed(task, record, exc, debug)
             if failure is exc:
                 raise
@@ -766,6 +770,47 @@ class Run:
             await self.cp.save_writes(task.base, task, writes, last=alone)
         if modes and not emitted:
             self._emit_done(task, writes, result)
+
+    async def _handle_error(
+        self, task: Task, record: int | None, exc: BaseException, debug: bool, alone: bool
+    ) -> None:
+        """``task`` failed (its retries spent) and its node has an error handler: run it
+        now, in the same step, as LangGraph does. The handler gets the task's input and,
+        through a parameter typed ``NodeError``, the failure; what it returns takes the
+        failed task's place among the step's writes (a handler has no edges: it routes
+        with ``Command(goto=...)``). The failure is saved as the task's error, the
+        handler's writes as its own; if the handler fails, the run fails with that."""
+        from .errors import NodeError
+
+        if type(exc) is asyncio.CancelledError:
+            exc = NodeCancelledError(task.node.name)
+        if self.cp is not None:
+            await self.cp.save_writes(task.base, task, [("__error__", repr(exc))], -1)
+        self._failed(task, record, exc, debug)
+        handler = Task(self.graph.nodes[task.node.error_handler], PUSH, task.id, task.input, (PUSH,), task.step)  # type: ignore[index]
+        handler.run, handler.base = self, task.base
+        handler.failure = NodeError(task.node.name, exc)
+        if self.timeline is not None:
+            handler.record = live_entry(self.timeline.live, handler, time.perf_counter())
+        try:
+            result, writes = await self.call_body(handler)
+            if writes is None:
+                writes = self._own_writes(handler, result)
+        except BaseException as err:
+            failure = await self._task_failed(handler, handler.record, err, debug)
+            if failure is err:
+                raise
+            if failure is not None:
+                raise failure from err
+            return
+        handler.writes = task.writes = writes  # in the failed task's place (its position in the step's order)
+        handler.done = task.done = True
+        if handler.record is not None:
+            self._ended(handler.record, "ok", writes)
+        if self.cp is not None:
+            await self.cp.save_writes(handler.base, handler, writes, last=alone)
+        if self.modes:
+            self._emit_done(handler, writes, result)
 
     async def _task_failed(
         self, task: Task, record: int | None, exc: BaseException, debug: bool
@@ -920,7 +965,10 @@ class Run:
                 # it answered an earlier question with the answer nobody was waiting
                 # for: saved as its own, so its open question is counted right
                 await self.cp.save_resume(task.base, task.id, list(self.resumes[task.id]))
-            value = {"round": answered, "items": [(i.id, i.value) for i in interrupts]}
+            # (an item's third member, when there is one: the answer's JSON Schema)
+            items = [(i.id, i.value) if i.response_schema is None else (i.id, i.value, i.response_schema)
+                     for i in interrupts]
+            value = {"round": answered, "items": items}
             await self.cp.save_writes(task.base, task, [("__interrupt__", value)], 1000 + answered)
 
     async def call_body(self, task: Task) -> tuple[Any, list[tuple[str, Any]] | None]:
@@ -941,6 +989,8 @@ class Run:
         fn = node.fn
         assert fn is not None  # only START has no body, and it never gets here
         kwargs = self._inject(task, fn.inject) if fn.inject else None
+        if node.error_param is not None:  # an error handler: the failure it handles
+            kwargs = {**(kwargs or {}), node.error_param: task.failure}
 
         def attempt() -> Coroutine[Any, Any, tuple[Any, list[tuple[str, Any]] | None]]:
             if node.timeout is not None:  # each attempt timed, the retry policy around them
@@ -1118,7 +1168,7 @@ class Run:
             "error": error,
             "result": result,
             "interrupts": [
-                {"value": i.value, "id": i.id, "response_schema": None} for i in interrupts
+                {"value": i.value, "id": i.id, "response_schema": i.response_schema} for i in interrupts
             ],
         }
         self.emit("tasks", payload)
@@ -1229,6 +1279,16 @@ def _note_task(exc: BaseException, task: Task) -> None:
             exc.add_note(f"During task with name '{task.node.name}' and id '{task.id}'")
         except Exception:
             pass
+
+
+def _handled(task: Task, exc: BaseException) -> bool:
+    """Whether an error handler takes ``task``'s failure: an exception, not control flow
+    (an interrupt, a Command for the parent graph) nor a cancellation from outside."""
+    if isinstance(exc, GraphBubbleUp):
+        return False
+    if type(exc) is asyncio.CancelledError:
+        return _raised_by_body(task)
+    return isinstance(exc, Exception)
 
 
 def _raised_by_body(task: Task) -> bool:

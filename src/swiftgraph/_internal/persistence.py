@@ -898,7 +898,10 @@ def interrupts_of(task_writes: list[tuple[str, Any]], answered: int | None = Non
         rounds = [r for r in rounds if r["round"] == answered]
     elif rounds:  # history: the most recent question, answered or not (as LangGraph)
         rounds = [max(rounds, key=lambda r: r["round"])]
-    return [Interrupt(value=v, id=iid) for r in rounds for iid, v in r["items"]]
+    return [
+        Interrupt(value=item[1], id=item[0], response_schema=item[2] if len(item) > 2 else None)
+        for r in rounds for item in r["items"]
+    ]
 
 
 def restore_into(run: Run, restored: Restored) -> None:

@@ -225,6 +225,22 @@ class TimeoutPolicy:
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
+class TracePolicy:
+    """LangGraph's per-node control of what its tracer records of the node's input and
+    output (``add_node(..., trace_policy=...)``). Accepted so such code runs: the spans
+    swiftgraph exports (:mod:`swiftgraph.otel`) carry timings, never payloads, so there
+    is nothing for it to transform."""
+
+    process_inputs: Callable[[Any], Any] | None = None
+    process_outputs: Callable[[Any], Any] | None = None
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A ``TracePolicy`` processor that records nothing of the value."""
+    return {}
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
 class CachePolicy(Generic[KeyFuncT]):
     """Cache a node's (or task's) writes by a key computed from its input.
 
@@ -333,6 +349,8 @@ __all__ = [
     "StreamMode",
     "StreamWriter",
     "TimeoutPolicy",
+    "TracePolicy",
     "default_cache_key",
     "default_retry_on",
+    "omit_payload",
 ]

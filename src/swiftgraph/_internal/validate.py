@@ -69,7 +69,8 @@ def validate(builder: StateGraph, interrupt: Sequence[str] | None = None) -> Non
 
 def _successors(builder: StateGraph) -> dict[str, set[str]] | None:
     """Where each node can go next, or None where routing is only known at run time."""
-    succ: dict[str, set[str]] = {n: set() for n in (START, *builder.nodes)}
+    regular = _regular(builder)
+    succ: dict[str, set[str]] = {n: set() for n in (START, *regular)}
     for s, e in builder._all_edges:
         succ.setdefault(s, set()).add(e)
     for start, branches in builder.branches.items():
@@ -77,11 +78,17 @@ def _successors(builder: StateGraph) -> dict[str, set[str]] | None:
             if branch.ends is None:
                 return None
             succ.setdefault(start, set()).update(branch.ends.values())
-    for name, spec in builder.nodes.items():
+    for name in regular:
+        spec = builder.nodes[name]
         succ[name].update(spec.ends.values() if isinstance(spec.ends, dict) else spec.ends)
-    if any(not succ[name] for name in builder.nodes):
+    if any(not succ[name] for name in regular):
         return None  # a node with no declared route may be a Command router: can't tell
     return succ
+
+
+def _regular(builder: StateGraph) -> list[str]:
+    """The nodes edges connect: not error handlers, which run when their node fails."""
+    return [name for name, spec in builder.nodes.items() if not spec.is_error_handler]
 
 
 def _warn_unreachable(builder: StateGraph) -> None:
@@ -97,7 +104,7 @@ def _warn_unreachable(builder: StateGraph) -> None:
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
-    unreachable = [name for name in builder.nodes if name not in seen]
+    unreachable = [name for name in _regular(builder) if name not in seen]
     if unreachable:
         warn_graph(
             f"Node(s) {unreachable} can't be reached by any edge from START. If no node "
@@ -113,7 +120,7 @@ def _warn_unreachable(builder: StateGraph) -> None:
             if name not in can_finish and targets & can_finish:
                 can_finish.add(name)
                 changed = True
-    stuck = [name for name in builder.nodes if name in seen and name not in can_finish]
+    stuck = [name for name in _regular(builder) if name in seen and name not in can_finish]
     if stuck:
         warn_graph(
             f"Node(s) {stuck} have no edge towards END: every route from them loops back. "
