@@ -408,3 +408,85 @@ def test_context_variables_set_by_a_node_stay_in_its_task(method, asynchronous, 
     lg, sg = observe(LG), observe(SG)
     assert sg == lg
     assert lg[1] == "caller"
+
+
+# --- get_subgraphs, batch_as_completed, aget_graph, nodes
+
+
+def nested(E):
+    class T(TypedDict, total=False):
+        x: int
+
+    def bump(state):
+        return {"x": state.get("x", 0) + 1}
+
+    inner = E.StateGraph(T)
+    inner.add_node("inner", bump)
+    inner.add_edge(E.START, "inner")
+    middle = E.StateGraph(T)
+    middle.add_node("deep", inner.compile())
+    middle.add_edge(E.START, "deep")
+    invoked = middle.compile()
+
+    def calls_a_graph(state):  # a graph invoked inside a node counts as its subgraph
+        return invoked.invoke(state)
+
+    g = E.StateGraph(T)
+    g.add_node("a", bump)
+    g.add_node("child", middle.compile())
+    g.add_node("caller", calls_a_graph)
+    g.add_edge(E.START, "a")
+    g.add_edge("a", "child")
+    g.add_edge("child", "caller")
+    return g.compile()
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"recurse": True}, {"namespace": "child"}, {"namespace": "child|deep"},
+    {"namespace": "child|deep", "recurse": True}, {"namespace": "nope", "recurse": True},
+    {"namespace": "caller|deep", "recurse": True},
+])
+def test_get_subgraphs(kw):
+    def build(E):
+        app = nested(E)
+
+        async def collect():
+            return [(n, type(s).__name__) async for n, s in app.aget_subgraphs(**kw)]
+
+        return [(n, type(s).__name__) for n, s in app.get_subgraphs(**kw)], asyncio.run(collect())
+
+    lg = check(build, None, "build")
+    assert lg.value[0] == lg.value[1]
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_batch_as_completed(fail):
+    def build(E):
+        app = nested(E)
+        inputs = [{"x": 1}, {"x": "bad"} if fail else {"x": 5}, {"x": 9}]
+
+        async def collect():
+            return sorted(
+                [(i, repr(v)) async for i, v in app.abatch_as_completed(inputs, return_exceptions=True)]
+            )
+
+        sync = sorted((i, repr(v)) for i, v in app.batch_as_completed(inputs, return_exceptions=True))
+        return sync, asyncio.run(collect()), list(app.batch_as_completed([]))
+
+    check(build, None, "build")
+
+
+def test_batch_as_completed_raises_without_return_exceptions():
+    def build(E):
+        return sorted(nested(E).batch_as_completed([{"x": 1}, {"x": "bad"}]))
+
+    assert check(build, None, "build").error[0] == "TypeError"
+
+
+def test_nodes_and_aget_graph():
+    def build(E):
+        app = nested(E)
+        drawn = asyncio.run(app.aget_graph()).draw_mermaid()
+        return list(app.nodes), drawn == app.get_graph().draw_mermaid()
+
+    assert check(build, None, "build").value == (["__start__", "a", "child", "caller"], True)

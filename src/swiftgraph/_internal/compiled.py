@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from . import syncbridge
@@ -619,6 +620,84 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         coros = [self._arun(i, c, context, False) for i, c in zip(inputs, configs)]
         return list(await asyncio.gather(*coros, return_exceptions=return_exceptions))
 
+    def batch_as_completed(
+        self,
+        inputs: Sequence[Any],
+        config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[tuple[int, Any]]:
+        """``batch``, yielding ``(index, output)`` as each run finishes."""
+        return syncbridge.iterate_sync(lambda: self._as_completed(inputs, config, return_exceptions, kwargs))
+
+    def abatch_as_completed(
+        self,
+        inputs: Sequence[Any],
+        config: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        return self._as_completed(inputs, config, return_exceptions, kwargs)
+
+    async def _as_completed(
+        self, inputs: Sequence[Any], config: Any, return_exceptions: bool, kwargs: dict[str, Any]
+    ) -> AsyncIterator[tuple[int, Any]]:
+        configs = list(config) if isinstance(config, (list, tuple)) else [config] * len(inputs)
+        context = kwargs.get("context")
+
+        async def one(i: int, value: Any, cfg: Any) -> tuple[int, Any]:
+            try:
+                return i, await self._arun(value, cfg, context, False)
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                return i, exc
+
+        runs = [asyncio.ensure_future(one(i, v, c)) for i, (v, c) in enumerate(zip(inputs, configs))]
+        try:
+            for finished in asyncio.as_completed(runs):
+                yield await finished
+        finally:
+            for run in runs:
+                run.cancel()
+
+    # --- subgraphs ---------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> Mapping[str, Any]:
+        """The graph's nodes by name, ``__start__`` first (read-only)."""
+        return MappingProxyType(self.graph.nodes)
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, CompiledStateGraph]]:
+        """``(namespace, graph)`` for each node that is a graph or invokes one, as
+        LangGraph finds them; ``namespace`` (``"parent|child"``, no task ids) picks
+        one, ``recurse`` walks into them."""
+        for name, node in self.graph.nodes.items():
+            if namespace is not None and namespace != name and not namespace.startswith(name + "|"):
+                continue
+            graph = node.subgraph or node.invokes
+            if graph is None:
+                continue
+            if name == namespace:
+                yield name, graph
+                return
+            if namespace is None:
+                yield name, graph
+            if recurse and isinstance(graph, CompiledStateGraph):
+                inner = None if namespace is None else namespace[len(name) + 1:]
+                for sub_ns, sub in graph.get_subgraphs(namespace=inner, recurse=recurse):
+                    yield f"{name}|{sub_ns}", sub
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, CompiledStateGraph]]:
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
     # --- cache -----------------------------------------------------------------------
 
     def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
@@ -640,6 +719,9 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         from .drawing import graph_of
 
         return graph_of(self, xray=xray)
+
+    async def aget_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False) -> Any:
+        return self.get_graph(config, xray=xray)
 
     def __repr__(self) -> str:
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.graph.node_names)}>"
