@@ -316,3 +316,31 @@ def test_sync_api_leaves_no_event_loop_open():
     )
     assert done.returncode == 0 and done.stdout.strip() == "ran", done.stderr
     assert "ResourceWarning" not in done.stderr, done.stderr
+
+
+def test_a_nodes_runtime_overrides_like_any_runtime():
+    """A node's runtime works out execution_info when read; override() and
+    dataclasses.replace give an ordinary Runtime with it (and with the change)."""
+    import dataclasses
+
+    from swiftgraph.runtime import Runtime
+
+    class S(TypedDict):
+        n: int
+
+    seen = {}
+
+    def node(state, runtime: Runtime):
+        other = runtime.override(previous="x")
+        seen["same_info"] = other.execution_info == runtime.execution_info
+        seen["types"] = (isinstance(runtime, Runtime), type(other) is Runtime, other.previous)
+        seen["replaced"] = dataclasses.replace(runtime, context={"k": 1}).context
+        seen["task"] = runtime.execution_info.task_id
+        return {"n": 1}
+
+    g = StateGraph(S)
+    g.add_node("a", node)
+    g.add_edge(START, "a")
+    g.compile().invoke({"n": 0})
+    assert seen["same_info"] and seen["types"] == (True, True, "x") and seen["replaced"] == {"k": 1}
+    assert len(seen["task"]) == 36

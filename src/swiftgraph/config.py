@@ -48,7 +48,8 @@ def get_store() -> Any:
 
 def get_runtime(context_schema: Any = None) -> Any:
     """The ``Runtime`` of the running graph."""
-    return _task().run.get_runtime()
+    task = _task()
+    return task.run.get_runtime(task)
 
 
 __all__ = ["RunnableConfig", "get_config", "get_runtime", "get_store", "get_stream_writer"]

@@ -1,6 +1,6 @@
 """``Runtime``: run-scoped context, store and stream writer injected into nodes."""
 
-from swiftgraph._internal.runtime import Runtime
+from swiftgraph._internal.runtime import ExecutionInfo, Runtime
 from swiftgraph.config import get_runtime
 
-__all__ = ["Runtime", "get_runtime"]
+__all__ = ["ExecutionInfo", "Runtime", "get_runtime"]

@@ -490,3 +490,51 @@ def test_nodes_and_aget_graph():
         return list(app.nodes), drawn == app.get_graph().draw_mermaid()
 
     assert check(build, None, "build").value == (["__start__", "a", "child", "caller"], True)
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_runtime_execution_info(checkpointed):
+    """runtime.execution_info: attempt numbers under a retry policy (the first's start
+    time kept), thread and run ids from the config, the task's namespace and id, and
+    the checkpoint its step started from."""
+    import importlib
+
+    def build(E):
+        seen = []
+
+        def flaky(state, runtime: E.Runtime):
+            seen.append(runtime.execution_info)
+            if runtime.execution_info.node_attempt < 3:
+                raise ConnectionError("again")
+            return {"x": 1}
+
+        def reads(state):
+            seen.append(importlib.import_module(f"{E.package}.runtime").get_runtime().execution_info)
+            return {"x": 2}
+
+        class T(TypedDict, total=False):
+            x: int
+
+        g = E.StateGraph(T)
+        g.add_node("a", flaky, retry_policy=E.RetryPolicy(initial_interval=0.001))
+        g.add_node("b", reads)
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "b")
+        saver = importlib.import_module(f"{E.package}.checkpoint.memory").InMemorySaver() if checkpointed else None
+        app = g.compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": "th"}, "run_id": "5f3e0a3e-0000-0000-0000-000000000000"}
+        app.invoke({"x": 0}, config)
+        step_checkpoints = (
+            {s.metadata["step"]: s.config["configurable"]["checkpoint_id"] for s in app.get_state_history(config)}
+            if checkpointed else {}
+        )
+        return [
+            (e.node_attempt, e.thread_id, e.run_id, e.checkpoint_ns == f"{e.checkpoint_ns.split(':')[0]}:{e.task_id}",
+             e.checkpoint_ns.split(":")[0], e.node_first_attempt_time == seen[0].node_first_attempt_time,
+             e.checkpoint_id in step_checkpoints.values() if checkpointed else bool(e.checkpoint_id))
+            for e in seen
+        ]
+
+    lg = check(build, None, "build")
+    assert [row[0] for row in lg.value] == [1, 2, 3, 1]
+    assert all(row[3] and row[6] for row in lg.value)

@@ -52,9 +52,10 @@ class CNode:
     ends: tuple[str, ...] = ()
     returns: bool = False  # Functional API: the return value is the output, not an update
     call_args: bool = False  # Functional API @task: input is (args, kwargs)
-    # a body the loop may call itself, without the executor's frames: nothing to
-    # inject, no retries, not a subgraph, no @task calls (see UserFn.calls_tasks; the
-    # run adds: no concurrency bound)
+    # a body the loop may call itself, without the executor's frames (what it asks to
+    # have injected, it injects): no retries, not a subgraph, no @task calls (see
+    # UserFn.calls_tasks), no timeout or error handler (the run adds: no concurrency
+    # bound)
     plain: bool = False
     # its triggers that are channel objects (join barriers, deferred triggers), which
     # its run consumes; edge triggers expire by themselves (set by CompiledGraph)
@@ -77,7 +78,7 @@ class CNode:
     def __post_init__(self) -> None:
         fn = self.fn
         self.plain = (
-            fn is not None and not fn.inject and not fn.calls_tasks and not self.retry_policy
+            fn is not None and not fn.calls_tasks and not self.retry_policy
             and self.subgraph is None and self.timeout is None and self.error_handler is None
             and self.error_param is None
         )
@@ -138,6 +139,7 @@ class Task:
 
     __slots__ = (
         "_id",
+        "attempt",
         "base",
         "caller",
         "done",
@@ -157,6 +159,7 @@ class Task:
 
     caller: Task  # set only on a Functional API call: the task that made it
     failure: Any  # set only on an error handler's task: the NodeError it handles
+    attempt: tuple[int, float]  # set only on a retried task: (attempt number, first's start)
     graphs_run: int  # set only on a task whose body invoked graphs: how many so far
 
     def __init__(

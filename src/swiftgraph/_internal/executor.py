@@ -21,6 +21,7 @@ import contextvars
 import os
 import random
 import threading
+import time
 import types
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -212,8 +213,10 @@ async def with_retry(task: Task, policies: Sequence[Any], attempt: Callable[[], 
     function that fails runs the node again)."""
     attempts = 0
     interval = 0.0
+    started = time.time()
     while True:
         try:
+            task.attempt = (attempts + 1, started)  # (runtime.execution_info: which, since when)
             return await attempt()
         except Exception as exc:
             policy = next((p for p in policies if _matches(p, exc)), None)

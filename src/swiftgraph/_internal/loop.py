@@ -39,6 +39,7 @@ from .errors import (
     create_error_message,
 )
 from .executor import hide_loop, in_context, task_context
+from .runtime import ExecutionInfo, NodeRuntime, Runtime
 from .timeline import (
     LIVE_END,
     LIVE_ERROR,
@@ -105,6 +106,7 @@ class Run:
         "resumes",
         "run_key",
         "runtime",
+        "shared_runtime",
         "saved",
         "semaphore",
         "sink",
@@ -194,6 +196,7 @@ class Run:
         self.cache = owner.cache  # a BaseCache from compile(cache=...); None: no caching
         self.run_key = str(config.get("run_id") or f"{_RUN_PREFIX}{next(_run_counter):x}")
         self.runtime = runtime
+        self.shared_runtime: Any = None  # get_runtime's, made on first use
         self.timeline = timeline
         limit = config.get("max_concurrency")
         self.semaphore = asyncio.Semaphore(limit) if limit else None
@@ -276,12 +279,13 @@ class Run:
                                 result = task.input  # START forwards the input
                             else:
                                 ctx = task_context(task)  # (see executor.task_context)
+                                kwargs = self._inject(task, fn.inject) if fn.inject else _NO_KWARGS
                                 if fn.is_async:
-                                    result = fn.fn(task.input)
+                                    result = fn.fn(task.input, **kwargs)
                                 else:
                                     hide_loop(None)  # (see executor.hide_loop)
                                     try:
-                                        result = ctx.run(fn.fn, task.input)
+                                        result = ctx.run(fn.fn, task.input, **kwargs)
                                     finally:
                                         hide_loop(running)
                                 # (a dict first: asyncio.iscoroutine asks an ABC)
@@ -615,7 +619,7 @@ class Run:
             if direct and node.bare and fn is not None and fn.is_async:
                 ctx = task_context(t)
                 try:
-                    coro = fn.fn(t.input)
+                    coro = fn.fn(t.input, **self._inject(t, fn.inject)) if fn.inject else fn.fn(t.input)
                 except Exception:  # bad arguments: run_task calls it again and reports it
                     pass
                 else:
@@ -706,12 +710,13 @@ class Run:
                     # the common case, without the executor's frames: an async body awaited
                     # here, or a sync body alone in its step under the sync API called here
                     ctx = task_context(task)  # (see executor.task_context)
+                    kwargs = self._inject(task, fn.inject) if fn.inject else _NO_KWARGS
                     if fn.is_async:
-                        result = fn.fn(task.input)
+                        result = fn.fn(task.input, **kwargs)
                     else:
                         hide_loop(None)  # (see executor.hide_loop)
                         try:
-                            result = ctx.run(fn.fn, task.input)
+                            result = ctx.run(fn.fn, task.input, **kwargs)
                         finally:
                             hide_loop(self.loop)
                     if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
@@ -908,6 +913,8 @@ class Run:
             if node.plain and fn.is_async and self.semaphore is None and _executor.AWAIT_INLINE:  # type: ignore[union-attr]
                 # the common case, without the executor's two frames (as in run_task)
                 args, kw = task.input
+                if fn.inject:  # type: ignore[union-attr]
+                    kw = {**kw, **self._inject(task, fn.inject)}  # type: ignore[union-attr]
                 result = await in_context(task_context(task), fn.fn(*args, **kw))  # type: ignore[union-attr]
             else:
                 result, _ = await self.call_body(task)
@@ -988,11 +995,11 @@ class Run:
             return await self._call_subgraph(task), None
         fn = node.fn
         assert fn is not None  # only START has no body, and it never gets here
-        kwargs = self._inject(task, fn.inject) if fn.inject else None
-        if node.error_param is not None:  # an error handler: the failure it handles
-            kwargs = {**(kwargs or {}), node.error_param: task.failure}
-
         def attempt() -> Coroutine[Any, Any, tuple[Any, list[tuple[str, Any]] | None]]:
+            # (per attempt: a runtime's execution_info counts them)
+            kwargs = self._inject(task, fn.inject) if fn.inject else None
+            if node.error_param is not None:  # an error handler: the failure it handles
+                kwargs = {**(kwargs or {}), node.error_param: task.failure}
             if node.timeout is not None:  # each attempt timed, the retry policy around them
                 return timed(node.name, node.timeout, lambda: self._attempt(task, fn, kwargs))
             return self._attempt(task, fn, kwargs)
@@ -1118,22 +1125,36 @@ class Run:
             elif name == "writer":
                 out["writer"] = self.writer
             elif name == "runtime":
-                out["runtime"] = self.get_runtime()
+                out["runtime"] = self.get_runtime(task)
             elif name == "store":
                 out["store"] = self.owner.store
             elif name == "previous":
                 out["previous"] = self.previous
         return out
 
-    def get_runtime(self) -> Any:
-        from .runtime import Runtime
+    def get_runtime(self, task: Task | None = None) -> Any:
+        """The run's ``Runtime``; for ``task``, one with its ``execution_info``."""
+        rt = self.shared_runtime
+        if rt is None:  # once per run: its writer and store don't change
+            rt = self.runtime
+            if rt is None:
+                rt = Runtime(context=None, store=self.owner.store, stream_writer=self.writer)
+            elif rt.stream_writer is not self.writer:
+                rt = rt.override(stream_writer=self.writer, store=rt.store or self.owner.store)
+            self.shared_runtime = rt
+        if task is None:
+            return rt
+        attempt = getattr(task, "attempt", None) or (1, time.time())  # (see executor.with_retry)
+        return NodeRuntime.of(rt, functools.partial(self._execution_info, task, attempt))
 
-        rt = self.runtime
-        if rt is None:
-            rt = Runtime(context=None, store=self.owner.store, stream_writer=self.writer)
-        elif rt.stream_writer is not self.writer:
-            rt = rt.override(stream_writer=self.writer, store=rt.store or self.owner.store)
-        return rt
+    def _execution_info(self, task: Task, attempt: tuple[int, float]) -> ExecutionInfo:
+        """``runtime.execution_info`` for ``task``'s attempt ``(number, first's start)``."""
+        config = self.config
+        return ExecutionInfo(
+            task.base or self.run_key, _task_ns(task), task.id,
+            _str_or_none((config.get("configurable") or {}).get("thread_id")),
+            _str_or_none(config.get("run_id")), attempt[0], attempt[1],
+        )
 
     # --- stream payloads -------------------------------------------------------------
 
@@ -1279,6 +1300,13 @@ def _note_task(exc: BaseException, task: Task) -> None:
             exc.add_note(f"During task with name '{task.node.name}' and id '{task.id}'")
         except Exception:
             pass
+
+
+_NO_KWARGS: dict[str, Any] = {}  # (a node asking for nothing injected: called with none)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _handled(task: Task, exc: BaseException) -> bool:
