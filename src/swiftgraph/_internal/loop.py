@@ -279,13 +279,14 @@ class Run:
                                 result = task.input  # START forwards the input
                             else:
                                 ctx = task_context(task)  # (see executor.task_context)
-                                kwargs = self._inject(task, fn.inject) if fn.inject else _NO_KWARGS
-                                if fn.is_async:
-                                    result = fn.fn(task.input, **kwargs)
+                                if fn.inject:  # (what it asks for: config, runtime...)
+                                    result = self._call_injecting(task, fn, ctx)
+                                elif fn.is_async:
+                                    result = fn.fn(task.input)
                                 else:
                                     hide_loop(None)  # (see executor.hide_loop)
                                     try:
-                                        result = ctx.run(fn.fn, task.input, **kwargs)
+                                        result = ctx.run(fn.fn, task.input)
                                     finally:
                                         hide_loop(running)
                                 # (a dict first: asyncio.iscoroutine asks an ABC)
@@ -710,13 +711,14 @@ class Run:
                     # the common case, without the executor's frames: an async body awaited
                     # here, or a sync body alone in its step under the sync API called here
                     ctx = task_context(task)  # (see executor.task_context)
-                    kwargs = self._inject(task, fn.inject) if fn.inject else _NO_KWARGS
-                    if fn.is_async:
-                        result = fn.fn(task.input, **kwargs)
+                    if fn.inject:  # (what it asks for: config, runtime...)
+                        result = self._call_injecting(task, fn, ctx)
+                    elif fn.is_async:
+                        result = fn.fn(task.input)
                     else:
                         hide_loop(None)  # (see executor.hide_loop)
                         try:
-                            result = ctx.run(fn.fn, task.input, **kwargs)
+                            result = ctx.run(fn.fn, task.input)
                         finally:
                             hide_loop(self.loop)
                     if fn.is_async or (type(result) is not dict and asyncio.iscoroutine(result)):
@@ -775,6 +777,19 @@ class Run:
             await self.cp.save_writes(task.base, task, writes, last=alone)
         if modes and not emitted:
             self._emit_done(task, writes, result)
+
+    def _call_injecting(self, task: Task, fn: Any, ctx: contextvars.Context) -> Any:
+        """A plain-path body that asks for ``config``, ``runtime``... called with them
+        (its coroutine, if async: the caller drives it in ``ctx``). Kept off the common
+        path: ``f(x, **{})`` costs a tenth of a microsecond more than ``f(x)``."""
+        kwargs = self._inject(task, fn.inject)
+        if fn.is_async:
+            return fn.fn(task.input, **kwargs)
+        hide_loop(None)  # (see executor.hide_loop)
+        try:
+            return ctx.run(fn.fn, task.input, **kwargs)
+        finally:
+            hide_loop(self.loop)
 
     async def _handle_error(
         self, task: Task, record: int | None, exc: BaseException, debug: bool, alone: bool
@@ -1300,9 +1315,6 @@ def _note_task(exc: BaseException, task: Task) -> None:
             exc.add_note(f"During task with name '{task.node.name}' and id '{task.id}'")
         except Exception:
             pass
-
-
-_NO_KWARGS: dict[str, Any] = {}  # (a node asking for nothing injected: called with none)
 
 
 def _str_or_none(value: Any) -> str | None:
