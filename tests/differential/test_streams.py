@@ -229,3 +229,48 @@ def test_print_mode_prints_chunks_as_langgraph(case, method):
     lg = check(lambda E: printing(E, case, method), None, "build")
     result, printed = lg.value
     assert printed and all(line.startswith("\x1b[1m[") for line in printed)
+
+
+@pytest.mark.parametrize("method", ["invoke", "stream", "ainvoke", "astream"])
+def test_version_v2_keeps_interrupts_apart_from_values(method):
+    """version="v2": a values part's ``interrupts`` field and ``GraphOutput.interrupts``
+    hold the interrupts; ``data`` / ``value`` hold the state alone."""
+    import importlib
+
+    def build(E):
+        saver = importlib.import_module(f"{E.package}.checkpoint.memory").InMemorySaver()
+
+        def ask(state):
+            return {"log": [E.types.interrupt("ok?")]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", lambda s: {"log": ["a"]})
+        g.add_node("q", ask)
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "q")
+        app, cfg = g.compile(checkpointer=saver), {"configurable": {"thread_id": method}}
+
+        def shown(interrupts):
+            return [(type(interrupts).__name__, [i.value for i in interrupts])]
+
+        if method.endswith("invoke"):
+            call = app.invoke if method == "invoke" else (lambda *a, **k: asyncio.run(app.ainvoke(*a, **k)))
+            first, then = call({"log": []}, cfg, version="v2"), call(E.Command(resume="y"), cfg, version="v2")
+            import warnings
+
+            with warnings.catch_warnings(record=True) as caught:  # the deprecated dict access
+                warnings.simplefilter("always")
+                old_style = (first["log"], "__interrupt__" in first, "__interrupt__" in then,
+                             [i.value for i in first["__interrupt__"]])
+            deprecated = all(issubclass(w.category, DeprecationWarning) for w in caught) and len(caught) == 4
+            return [(type(o).__name__, o.value, shown(o.interrupts)) for o in (first, then)] + [old_style, deprecated]
+
+        async def collect():
+            return [p async for p in app.astream({"log": []}, cfg, stream_mode=["values", "updates"], version="v2")]
+
+        parts = list(app.stream({"log": []}, cfg, stream_mode=["values", "updates"], version="v2")) \
+            if method == "stream" else asyncio.run(collect())
+        return [(p["type"], p["data"] if p["type"] == "values" else sorted(p["data"]), shown(p.get("interrupts", ())))
+                for p in parts]
+
+    check(build, None, "build")

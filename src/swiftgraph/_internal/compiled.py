@@ -30,7 +30,7 @@ from .channels import (
     NamedBarrierValueAfterFinish,
 )
 from .compiled_types import CBranch, CNode, CompiledGraph
-from .constants import DEFAULT_ERROR_HANDLER, END, START, branch_channel, join_channel
+from .constants import DEFAULT_ERROR_HANDLER, END, INTERRUPT, START, branch_channel, join_channel
 from .context import CURRENT_TASK
 from .errors import GraphDefinitionError
 from .loop import Run
@@ -435,6 +435,9 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             if version == "v2":
                 from .types import GraphOutput
 
+                if isinstance(latest, dict) and INTERRUPT in latest:  # apart from the value
+                    latest = dict(latest)
+                    return GraphOutput(latest, tuple(latest.pop(INTERRUPT)))
                 return GraphOutput(latest)
             return latest
         chunks = [c async for c in stream]
@@ -565,8 +568,12 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                         continue
                     if v2:
                         part = {"type": mode, "ns": ns, "data": chunk}
-                        if mode == "values":
-                            part["interrupts"] = ()
+                        if mode == "values":  # the interrupts apart from the values
+                            interrupts: Any = ()
+                            if isinstance(chunk, dict) and INTERRUPT in chunk:
+                                chunk = part["data"] = dict(chunk)
+                                interrupts = chunk.pop(INTERRUPT)
+                            part["interrupts"] = interrupts
                         yield part
                     elif subgraphs:
                         yield (ns, chunk) if single else (ns, mode, chunk)

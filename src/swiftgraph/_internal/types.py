@@ -293,10 +293,42 @@ class Interrupt:
 
 @dataclass(frozen=True)
 class GraphOutput(Generic[N]):
-    """What ``invoke(..., version="v2")`` returns: the output and any interrupts."""
+    """What ``invoke(..., version="v2")`` returns: the output, and apart from it the
+    interrupts that paused the run (none: ``()``)."""
 
     value: Any
     interrupts: tuple[Interrupt, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated (as in LangGraph): ``result["__interrupt__"]`` or a key of the value."""
+        _warn_item_access()
+        if key == "__interrupt__":
+            return self.interrupts
+        if isinstance(self.value, dict):
+            return self.value[key]
+        try:
+            return getattr(self.value, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        _warn_item_access()
+        if key == "__interrupt__":
+            return bool(self.interrupts)
+        if isinstance(self.value, dict):
+            return key in self.value
+        return isinstance(key, str) and hasattr(self.value, key)
+
+
+def _warn_item_access() -> None:
+    import warnings
+
+    warnings.warn(
+        "Accessing GraphOutput via `result[key]` is deprecated. Use `result.value` to access "
+        "the output value directly, or `result.interrupts` for interrupts.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class PregelTask(NamedTuple):
