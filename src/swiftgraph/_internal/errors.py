@@ -31,7 +31,6 @@ never wrapped: it reaches the caller as the very object the node raised.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
@@ -155,14 +154,33 @@ class NodeInterrupt(GraphInterrupt):
         super().__init__([Interrupt(value=value) if id is None else Interrupt(value=value, id=id)])
 
 
-@dataclass(frozen=True, slots=True)
 class NodeError:
     """What an error handler learns of the failure it handles (not an exception): the
     node that failed and what it raised. A handler asks for it with a parameter typed
-    ``NodeError``: ``def handler(state, error: NodeError) -> dict | Command``."""
+    ``NodeError``: ``def handler(state, error: NodeError) -> dict | Command``.
 
+    Immutable, as LangGraph's frozen dataclass (not one here: ``dataclasses`` imports
+    ``inspect``, milliseconds that ``import swiftgraph.graph`` doesn't spend)."""
+
+    __slots__ = ("error", "node")
     node: str
     error: BaseException
+
+    def __init__(self, node: str, error: BaseException) -> None:
+        object.__setattr__(self, "node", node)
+        object.__setattr__(self, "error", error)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: NodeError is immutable")
+
+    def __repr__(self) -> str:
+        return f"NodeError(node={self.node!r}, error={self.error!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is NodeError and (self.node, self.error) == (other.node, other.error)
+
+    def __hash__(self) -> int:
+        return hash((self.node, self.error))
 
 
 class NodeCancelledError(Exception):
