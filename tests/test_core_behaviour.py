@@ -344,3 +344,20 @@ def test_a_nodes_runtime_overrides_like_any_runtime():
     g.compile().invoke({"n": 0})
     assert seen["same_info"] and seen["types"] == (True, True, "x") and seen["replaced"] == {"k": 1}
     assert len(seen["task"]) == 36
+
+
+def test_importing_the_graph_api_stays_light():
+    """``import swiftgraph.graph`` loads no module that costs milliseconds: not
+    ``inspect`` (which ``dataclasses`` and ``asyncio`` bring), nor the checkpoint or
+    serializer modules. A graph is built and inspected later; the import stays cheap."""
+    import subprocess
+    import sys
+
+    heavy = ["inspect", "dataclasses", "asyncio", "swiftgraph._internal.persistence", "swiftgraph._internal.serde"]
+    program = (
+        "import sys\nimport swiftgraph.graph\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
