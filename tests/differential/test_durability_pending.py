@@ -147,3 +147,80 @@ def test_routing_function_that_raises_reruns_its_node_on_resume():
     assert sg.value[1:] == [
         ({"log": []}, ("a",)), ("ok", {"log": ["a", "b"]}), ["a", "route", "a", "route", "b"],
     ]
+
+
+def started_sibling_graph(E, calls, flag, sibling_is_async=False):
+    """START -> (a, b, c): b is plain and slow; a fails once b is running; c is quick."""
+
+    def a(state):
+        calls.append("a")
+        if flag["fail"]:
+            after(calls, "b", 0.0)  # b is in its worker thread (or awaiting) now
+            raise RuntimeError("a fails")
+        return {"log": ["a"]}
+
+    def b(state):
+        calls.append("b")
+        time.sleep(0.1)
+        return {"log": ["b"]}
+
+    async def b_async(state):
+        calls.append("b")
+        await asyncio.sleep(0.1)
+        return {"log": ["b"]}
+
+    g = E.StateGraph(S)
+    g.add_node("a", a)
+    g.add_node("b", b_async if sibling_is_async else b)
+    g.add_node("c", logger("c", calls))
+    for n in "abc":
+        g.add_edge(E.START, n)
+    return g.compile(checkpointer=saver(E))
+
+
+@pytest.mark.parametrize("api", ["invoke", "stream"])
+@pytest.mark.parametrize("durability", ["sync", "async"])
+def test_sync_api_keeps_a_running_plain_siblings_writes(api, durability):
+    """Under invoke()/stream(), a plain sibling still running in its worker thread when
+    a node fails can't be stopped: as LangGraph, the step waits for it and saves its
+    writes, so resuming runs only the failed node (b's side effects happen once)."""
+
+    def scenario(E):
+        tx, calls, flag = Tx(), [], {"fail": True}
+        app, cfg = started_sibling_graph(E, calls, flag), thread(f"{api}-{durability}")
+        call = app.invoke if api == "invoke" else (lambda *a, **k: list(app.stream(*a, **k)))
+        kw = {"durability": durability}
+        if api == "stream":
+            kw["stream_mode"] = "updates"
+        first = tx.attempt(call, {"log": []}, cfg, **kw)
+        out = [first if api == "invoke" else first[:2], tx.state(app, cfg), sorted(calls)]
+        flag["fail"], calls[:] = False, []
+        out += [tx.attempt(app.invoke, None, cfg, durability=durability), sorted(calls)]
+        return out + [tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[2] == ["a", "b", "c"] and lg[4] == ["a"]
+
+
+def test_async_api_stops_a_running_sibling():
+    """Under ainvoke() the step doesn't wait: an async sibling is cancelled, and runs
+    again on resume (as in LangGraph)."""
+
+    def scenario(E):
+        tx, calls, flag = Tx(), [], {"fail": True}
+        app, cfg = started_sibling_graph(E, calls, flag, sibling_is_async=True), thread("async-stop")
+
+        async def go():
+            try:
+                await app.ainvoke({"log": []}, cfg)
+            except RuntimeError as e:
+                first = str(e)
+            snap = tx(await app.aget_state(cfg))
+            flag["fail"], before = False, sorted(calls)
+            calls[:] = []
+            return [first, snap, before, tx(await app.ainvoke(None, cfg)), sorted(calls)]
+
+        return asyncio.run(go())
+
+    lg = compare(scenario)
+    assert lg[4] == ["a", "b"]

@@ -106,9 +106,9 @@ class Run:
         "resumes",
         "run_key",
         "runtime",
-        "shared_runtime",
         "saved",
         "semaphore",
+        "shared_runtime",
         "sink",
         "starting",
         "step",
@@ -643,11 +643,16 @@ class Run:
         finally:
             if waiter.failed or waiter.done.cancelled():
                 waiter.stopping = True
-                pending = [f for f in futures if not f.done()]
-                for fut in pending:
-                    fut.cancel()
+                # Under the sync API a plain body already running in a worker thread
+                # can't be stopped: as LangGraph, the step waits for it and keeps
+                # (saves) its writes, so resuming doesn't run it again. The rest stop.
+                keep = waiter.failed is not None and self.sync
+                pending = [(t, f) for t, f in zip(tasks, futures) if not f.done()]
+                for t, fut in pending:
+                    if not (keep and _in_worker_thread(t)):
+                        fut.cancel()
                 if pending:
-                    await asyncio.wait(pending)
+                    await asyncio.wait([f for _, f in pending])
             self.inline = was_inline
         for t, exc in waiter.paused:  # a direct body's GraphInterrupt, as run_task notes it
             await self._task_failed(t, t.record, exc, False)
@@ -853,7 +858,11 @@ class Run:
             if debug:
                 self._emit_task_result(task, None, {}, list(exc.args[0]) if exc.args else [])
             return None
-        if self.cp is not None and isinstance(exc, Exception) and not isinstance(exc, ParentCommand):
+        # saved as the task's error; a task the step (or the caller) cancelled too,
+        # as LangGraph shows it: CancelledError()
+        if self.cp is not None and (
+            isinstance(exc, asyncio.CancelledError) or isinstance(exc, Exception) and not isinstance(exc, ParentCommand)
+        ):
             await self.cp.save_writes(task.base, task, [("__error__", repr(exc))], -1)
         if node.returns and self.open_calls:
             # the entrypoint failed: the task calls it started are now orphans
@@ -1321,6 +1330,13 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _in_worker_thread(task: Task) -> bool:
+    """Whether ``task``, one of several in its step, runs its body in a worker thread
+    (a plain body: in a step of several, none runs on the loop's thread)."""
+    fn = task.node.fn
+    return fn is not None and not fn.is_async and task.node.subgraph is None
+
+
 def _handled(task: Task, exc: BaseException) -> bool:
     """Whether an error handler takes ``task``'s failure: an exception, not control flow
     (an interrupt, a Command for the parent graph) nor a cancellation from outside."""
@@ -1332,16 +1348,16 @@ def _handled(task: Task, exc: BaseException) -> bool:
 
 
 def _raised_by_body(task: Task) -> bool:
-    """Whether a ``CancelledError`` out of ``task``'s body came from the body itself:
-    always for a plain body (no loop to cancel it); for an async one, when nothing is
-    cancelling the task running it (Python 3.11+'s ``Task.cancelling``; 3.10 can't
-    tell, and leaves it be)."""
+    """Whether a ``CancelledError`` out of ``task``'s body came from the body itself,
+    not from the engine cancelling the task (a sibling failed) or the caller cancelling
+    the run: when nothing is cancelling the asyncio task running it (Python 3.11+'s
+    ``Task.cancelling``). On 3.10, which can't tell, only a plain body's is taken for
+    its own (as LangGraph's sync path takes every one)."""
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    if cancelling is not None:
+        return cancelling() == 0  # type: ignore[no-any-return]
     fn = task.node.fn
-    if fn is not None and not fn.is_async and task.node.subgraph is None:
-        return True
-    current = asyncio.current_task()
-    cancelling = getattr(current, "cancelling", None)
-    return cancelling is not None and cancelling() == 0
+    return fn is not None and not fn.is_async and task.node.subgraph is None
 
 
 def _no_op(_chunk: Any) -> None:
