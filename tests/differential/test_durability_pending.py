@@ -202,13 +202,16 @@ def test_sync_api_keeps_a_running_plain_siblings_writes(api, durability):
     assert lg[2] == ["a", "b", "c"] and lg[4] == ["a"]
 
 
-def test_async_api_stops_a_running_sibling():
-    """Under ainvoke() the step doesn't wait: an async sibling is cancelled, and runs
-    again on resume (as in LangGraph)."""
+@pytest.mark.parametrize("sibling", ["async", "plain"])
+def test_async_api_stops_a_running_sibling(sibling):
+    """Under ainvoke() the step doesn't wait: the sibling is cancelled (its snapshot
+    shows CancelledError(), not a failure of its own), and runs again on resume (as in
+    LangGraph)."""
 
     def scenario(E):
-        tx, calls, flag = Tx(), [], {"fail": True}
-        app, cfg = started_sibling_graph(E, calls, flag, sibling_is_async=True), thread("async-stop")
+        tx, calls, flag = Tx(strict=True), [], {"fail": True}
+        app = started_sibling_graph(E, calls, flag, sibling_is_async=sibling == "async")
+        cfg = thread(f"async-stop-{sibling}")
 
         async def go():
             try:
