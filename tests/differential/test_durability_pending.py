@@ -227,3 +227,45 @@ def test_async_api_stops_a_running_sibling(sibling):
 
     lg = compare(scenario)
     assert lg[4] == ["a", "b"]
+
+
+@pytest.mark.parametrize("api", ["invoke", "stream", "ainvoke"])
+def test_subgraph_resumes_where_it_failed(api):
+    """child: s1 -> s2, and s2 fails once. Resuming reruns the parent's child task,
+    and the subgraph carries on from its own checkpoint: s1 doesn't run again (its
+    write isn't applied twice), as in LangGraph."""
+
+    def scenario(E):
+        tx, calls, flag = Tx(), [], {"fail": True}
+
+        def s2(state):
+            calls.append("s2")
+            if flag["fail"]:
+                raise RuntimeError("s2 fails")
+            return {"log": ["s2"]}
+
+        sub = E.StateGraph(S)
+        sub.add_node("s1", logger("s1", calls))
+        sub.add_node("s2", s2)
+        sub.add_edge(E.START, "s1")
+        sub.add_edge("s1", "s2")
+        g = E.StateGraph(S)
+        g.add_node("child", sub.compile())
+        g.add_node("p", logger("p", calls))
+        g.add_edge(E.START, "child")
+        g.add_edge("child", "p")
+        app, cfg = g.compile(checkpointer=saver(E)), thread(f"sub-{api}")
+
+        def call(arg):
+            if api == "invoke":
+                return tx.attempt(app.invoke, arg, cfg)
+            if api == "stream":
+                return tx.attempt(app.stream, arg, cfg, stream_mode="updates", subgraphs=True)
+            return tx.attempt(lambda: asyncio.run(app.ainvoke(arg, cfg)))
+
+        out = [call({"log": []}), tx.state(app, cfg), list(calls)]
+        flag["fail"], calls[:] = False, []
+        return out + [call(None), list(calls), tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[4] == ["s2", "p"]

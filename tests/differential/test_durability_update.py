@@ -477,3 +477,40 @@ def test_bulk_and_special_update_errors(case):
         return [tx.attempt(app.bulk_update_state, cfg, steps), tx.history(app, cfg)]
 
     compare(scenario)
+
+
+@pytest.mark.parametrize("how", ["subgraph", "invoked", "interrupting"])
+def test_time_travel_through_a_subgraph(how):
+    """Replaying (invoke(None, old config)) and forking (update_state on it) from the
+    checkpoint before a subgraph node: the subgraph runs afresh for the new branch.
+    (Its run used to take the parent's checkpoint_id for one of its own.)"""
+
+    def scenario(E):
+        tx = Tx()
+        sub = E.StateGraph(S)
+        sub.add_node("s1", logger("s1"))
+        sub.add_node("s2", asking(E, "s2", "q") if how == "interrupting" else logger("s2"))
+        sub.add_edge(E.START, "s1")
+        sub.add_edge("s1", "s2")
+        inner = sub.compile()
+
+        def invokes(state):
+            return {"log": inner.invoke({"log": []})["log"]}
+
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a"))
+        g.add_node("child", invokes if how == "invoked" else inner)
+        g.add_node("p", logger("p"))
+        g.add_edge(E.START, "a")
+        g.add_edge("a", "child")
+        g.add_edge("child", "p")
+        app, cfg = g.compile(checkpointer=saver(E)), thread(f"tt-{how}")
+        out = [tx.attempt(app.invoke, {"log": []}, cfg)]
+        if how == "interrupting":
+            out.append(tx.attempt(app.invoke, E.Command(resume="yes"), cfg))
+        before = ids_by_step(app, cfg)[1]  # next: child
+        out.append(tx.attempt(app.invoke, None, before))
+        out.append(tx.attempt(lambda: app.invoke(None, app.update_state(before, {"log": ["u"]}))))
+        return out + [tx.state(app, cfg), tx.history(app, cfg)]
+
+    compare(scenario)

@@ -382,17 +382,20 @@ class Run:
     async def _begin(self, input: Any) -> tuple[list[Task], bool]:
         """The first step's tasks: START with the input, or the tasks pending at the
         restored checkpoint (``None`` or ``Command(resume=...)`` as input)."""
-        restored = None
+        restored = checkpoint_id = None
         if self.cp is not None:  # persistence (and its serializer) loads only for checkpointed runs
             from .persistence import restore_into
 
-            restored = await self.cp.load(self.config.get("configurable", {}).get("checkpoint_id"))
+            # (a subgraph's or nested graph's run always carries on from its namespace's
+            # latest: a checkpoint_id in its config is its parent's, for time travel)
+            checkpoint_id = self.config.get("configurable", {}).get("checkpoint_id") if self.nested is None else None
+            restored = await self.cp.load(checkpoint_id)
             if restored is not None:
                 restore_into(self, restored)
                 if self.nested is not None:
-                    # a graph invoked inside a node that runs again (its namespace names
-                    # the node's task): it carries on from where it was, with the answer
-                    # to its interrupt if the node got one, as LangGraph's resumes
+                    # a subgraph, or a graph invoked inside a node, that runs again (its
+                    # namespace names the node's task): it carries on from where it was,
+                    # with the answer to its interrupt if the node got one, as LangGraph's
                     input = None if self.nested is True else self.nested
         if input is None or (isinstance(input, Command) and input.resume is not None and input.update is None and not input.goto):
             if restored is None and isinstance(input, Command):
@@ -400,7 +403,7 @@ class Run:
                 return await self._start(None), False
             if restored is None:
                 raise EmptyInputError("Received no input for __start__")
-            if input is None and self.config.get("configurable", {}).get("checkpoint_id"):
+            if checkpoint_id and input is None:
                 await self._fork(restored)
             from .persistence import interrupts_of, resume_plan
 
@@ -476,11 +479,18 @@ class Run:
     async def _fork(self, restored: Any) -> None:
         """Replaying from a chosen checkpoint (time travel): as LangGraph, branch off
         it with a "fork" checkpoint and run its next step afresh, ignoring what an
-        earlier run of that step left behind."""
+        earlier run of that step left behind. An ``update_state`` checkpoint (or a
+        fork) that is still the thread's latest is already a branch of its own: the
+        run goes on from it, with no fork (LangGraph's rule too)."""
         from types import MappingProxyType
 
         self.saved = self.resumes = MappingProxyType({})
         self.null_resume = ()
+        cp = self.cp
+        if restored.record.metadata.get("source") in ("update", "fork"):
+            latest = await cp.saver.aget(cp.thread_id, cp.ns, None)  # type: ignore[union-attr]
+            if latest is not None and latest.checkpoint_id == restored.record.checkpoint_id:
+                return
         record = self.cp.make_record(  # type: ignore[union-attr]
             self, source="fork", step=restored.record.step + 1, by_channel={},
             sends=restored.sends, ran=restored.ran,
@@ -1122,10 +1132,13 @@ class Run:
             run.cp = Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability)
             run.cp.parents = {**self.cp.parents, "|".join(self.ns): task.base}
             run.step_writes = {}
+            # A rerun of this task (its step resumed after an interrupt, an error or a
+            # crash) finds the subgraph's checkpoints under that namespace: as LangGraph,
+            # the subgraph carries on from them, with the answer if there is one, rather
+            # than start over from its input (see Run._begin)
             answers = self.resumes.get(task.id)
-            if answers:
-                sub_input = Command(resume=answers[-1])
-            elif self.null_resume and self.null_resume_at in (None, task.base):
+            run.nested = Command(resume=answers[-1]) if answers else True
+            if not answers and self.null_resume and self.null_resume_at in (None, task.base):
                 # as LangGraph: an interrupt() in the subgraph may take the answer
                 # nobody was waiting for (shared: only one interrupt() gets it)
                 run.null_resume, run.null_resume_at = self.null_resume, None
