@@ -174,3 +174,88 @@ def test_breakpoint_after_a_join_source_also_reached_by_an_edge():
         return out + [tx.history(app, cfg)]
 
     compare(scenario)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("method", ["invoke", "stream"])
+def test_subgraph_compiled_with_a_breakpoint_pauses_the_parent(when, method):
+    """A subgraph compiled with interrupt_before/after=["s2"] (or ["s1"]): run as a node
+    of a checkpointed graph, it stops there and so does the parent (an empty interrupt,
+    the sibling a's writes kept); resuming carries the subgraph on from its checkpoint."""
+
+    def scenario(E):
+        tx, calls = Tx(), []
+        sub = E.StateGraph(S)
+        for n in ("s1", "s2"):
+            sub.add_node(n, logger(n, calls))
+        sub.add_edge(E.START, "s1")
+        sub.add_edge("s1", "s2")
+        inner = sub.compile(**{f"interrupt_{when}": ["s2" if when == "before" else "s1"]})
+        g = E.StateGraph(S)
+        g.add_node("a", logger("a", calls))
+        g.add_node("child", inner)
+        g.add_node("b", logger("b", calls))
+        g.add_edge(E.START, "a")
+        g.add_edge(E.START, "child")
+        g.add_edge("child", "b")
+        app, cfg = g.compile(checkpointer=saver(E)), thread(f"sub-{when}-{method}")
+
+        def call(arg):
+            if method == "invoke":
+                return tx.attempt(app.invoke, arg, cfg)
+            return tx.attempt(app.stream, arg, cfg, stream_mode=["updates", "values"])
+
+        out = [call({"log": []}), tx(app.get_state(cfg, subgraphs=True)), sorted(calls)]
+        calls[:] = []
+        return out + [call(None), sorted(calls), tx.history(app, cfg)]
+
+    lg = compare(scenario)
+    assert lg[4] == ["b", "s2"]
+
+
+@pytest.mark.parametrize("method", ["invoke", "stream"])
+def test_sync_api_keeps_a_subgraph_siblings_writes(method):
+    """X and Y are subgraphs side by side; X fails in its second node. Under the sync
+    API Y runs to its end and its writes are kept (LangGraph runs it in a thread it
+    can't stop), so resuming reruns only X, from its own checkpoint."""
+
+    def scenario(E):
+        import time
+
+        tx, calls, flag = Tx(), [], {"fail": True}
+
+        def x2(state):
+            calls.append("x2")
+            if flag["fail"]:
+                deadline = time.monotonic() + 2
+                while "y2" not in calls and time.monotonic() < deadline:  # Y is in its y2 now
+                    time.sleep(0.001)
+                raise RuntimeError("x2 fails")
+            return {"log": ["x2"]}
+
+        def y2(state):
+            calls.append("y2")
+            time.sleep(0.1)
+            return {"log": ["y2"]}
+
+        def subgraph(first, second):
+            sub = E.StateGraph(S)
+            sub.add_node(first, logger(first, calls))
+            sub.add_node("second", second)
+            sub.add_edge(E.START, first)
+            sub.add_edge(first, "second")
+            return sub.compile()
+
+        g = E.StateGraph(S)
+        g.add_node("X", subgraph("x1", x2))
+        g.add_node("Y", subgraph("y1", y2))
+        g.add_edge(E.START, "X")
+        g.add_edge(E.START, "Y")
+        app, cfg = g.compile(checkpointer=saver(E)), thread(f"xy-{method}")
+        call = app.invoke if method == "invoke" else (lambda *a, **k: list(app.stream(*a, **k)))
+        out = [tx.attempt(call, {"log": []}, cfg)[:2], tx.state(app, cfg), sorted(calls)]
+        flag["fail"], calls[:] = False, []
+        return out + [tx.attempt(app.invoke, None, cfg), sorted(calls)]
+
+    lg = compare(scenario)
+    assert lg[4] == ["x2"]

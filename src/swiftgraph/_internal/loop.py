@@ -100,6 +100,7 @@ class Run:
         "owner",
         "pace",
         "parent",
+        "paused",
         "pending_resume",
         "previous",
         "recursion_limit",
@@ -174,6 +175,9 @@ class Run:
         self.step_writes: dict[str, list[Any]] | None = None
         self.unsaved: list[Any] | tuple[()] = ()
         self.interrupts: list[Any] | tuple[()] = ()
+        # a breakpoint stopped it, or a subgraph it ran stopped at one (no interrupt
+        # values: LangGraph's "empty interrupt")
+        self.paused = False
         self.interrupt_before: Any = ()
         self.interrupt_after: Any = ()
         self.resumes: Mapping[str, list[Any]] = _EMPTY
@@ -323,8 +327,10 @@ class Run:
                         await self.run_task(task, True)
                 else:
                     await self.run_step(tasks)
-                if self.interrupts:
+                if self.interrupts or self.paused:
                     self._show_interrupted(tasks)
+                    if not self.interrupts:  # only a subgraph's breakpoint: shown after
+                        self._paused()
                     break
                 updated, sends, touched = apply_writes(
                     graph, channels, tasks, values, live, deferred, out_keys, self.step_writes
@@ -364,8 +370,9 @@ class Run:
                 await cp.finish(self, self.unsaved)
             if owns_timeline:
                 self.timeline.end = time.perf_counter()  # type: ignore[union-attr]
-        if self.interrupts and nested is not None:
-            raise GraphInterrupt(list(self.interrupts))  # into its node, as a subgraph's
+        if (self.interrupts or self.paused) and nested is not None:
+            # into its node, as a subgraph's (an empty one: it stopped at a breakpoint)
+            raise GraphInterrupt(list(self.interrupts))
         out = self.read_output() if self.output_touched else None
         if self.interrupts:
             out = dict(out or {}) if not isinstance(out, dict) else out
@@ -548,6 +555,7 @@ class Run:
 
     def _paused(self) -> None:
         """A static breakpoint stopped the run (LangGraph streams an empty interrupt)."""
+        self.paused = True
         if "updates" in self.modes:
             self.emit("updates", {INTERRUPT: ()})
 
@@ -654,12 +662,13 @@ class Run:
             if waiter.failed or waiter.done.cancelled():
                 waiter.stopping = True
                 # Under the sync API a plain body already running in a worker thread
-                # can't be stopped: as LangGraph, the step waits for it and keeps
-                # (saves) its writes, so resuming doesn't run it again. The rest stop.
+                # can't be stopped, nor a subgraph (LangGraph runs both in threads): as
+                # LangGraph, the step waits for them and keeps (saves) their writes, so
+                # resuming doesn't run them again. The rest stop.
                 keep = waiter.failed is not None and self.sync
                 pending = [(t, f) for t, f in zip(tasks, futures) if not f.done()]
                 for t, fut in pending:
-                    if not (keep and _in_worker_thread(t)):
+                    if not (keep and _runs_in_a_thread(t)):
                         fut.cancel()
                 if pending:
                     await asyncio.wait([f for _, f in pending])
@@ -991,6 +1000,9 @@ class Run:
         interrupts = list(exc.args[0]) if exc.args else []
         if getattr(exc, "recorded", False):
             return
+        if not interrupts:  # a subgraph stopped at one of its breakpoints: this run stops
+            self.paused = True  # after the step too; rerun, the task carries it on
+            return
         if not self.interrupts:
             self.interrupts = []
         self.interrupts.extend(interrupts)  # type: ignore[union-attr]
@@ -1132,6 +1144,9 @@ class Run:
             run.cp = Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability)
             run.cp.parents = {**self.cp.parents, "|".join(self.ns): task.base}
             run.step_writes = {}
+            # its own compile-time breakpoints (interrupt_before/after) hold inside it
+            for when, names in (("before", sub.interrupt_before_nodes), ("after", sub.interrupt_after_nodes)):
+                setattr(run, f"interrupt_{when}", "*" if names == "*" else frozenset(names or ()))
             # A rerun of this task (its step resumed after an interrupt, an error or a
             # crash) finds the subgraph's checkpoints under that namespace: as LangGraph,
             # the subgraph carries on from them, with the answer if there is one, rather
@@ -1343,11 +1358,11 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _in_worker_thread(task: Task) -> bool:
-    """Whether ``task``, one of several in its step, runs its body in a worker thread
-    (a plain body: in a step of several, none runs on the loop's thread)."""
+def _runs_in_a_thread(task: Task) -> bool:
+    """Whether LangGraph's sync API runs ``task``, one of several in its step, in a
+    thread it can't stop: a plain body (swiftgraph's too) or a subgraph."""
     fn = task.node.fn
-    return fn is not None and not fn.is_async and task.node.subgraph is None
+    return task.node.subgraph is not None or (fn is not None and not fn.is_async)
 
 
 def _handled(task: Task, exc: BaseException) -> bool:
