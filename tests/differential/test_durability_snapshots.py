@@ -16,6 +16,9 @@ a subgraph's checkpoints name their enclosing checkpoints (``metadata["parents"]
 
 from __future__ import annotations
 
+import operator
+from typing import Annotated, TypedDict
+
 import pytest
 from conftest import divergence, run_both
 from durability_kit import S, Tx, asking, compare, logger, saver, thread
@@ -213,3 +216,48 @@ def test_update_state_on_a_subgraph_namespace(nested, as_node):
         return out
 
     compare(scenario)
+
+
+@pytest.mark.parametrize("asks", [False, True])
+def test_subgraph_compiled_with_checkpointer_true_keeps_its_memory(asks):
+    """compile(checkpointer=True): the subgraph keeps one thread under the node's name
+    (not the task's) for all its runs in the parent's thread. Each new run takes its
+    input on top of what it kept; a paused one resumes where it stopped. Outputs,
+    snapshots (the task's state namespace) and the subgraph's own history compared."""
+
+    def scenario(E):
+        tx = Tx()
+
+        class C(TypedDict, total=False):
+            n: int
+            log: Annotated[list, operator.add]
+
+        def inc(state):
+            n = state.get("n", 0) + 1
+            return {"n": n, "log": [f"n={n}"]}
+
+        sub = E.StateGraph(C)
+        sub.add_node("inc", inc)
+        sub.add_edge(E.START, "inc")
+        if asks:
+            sub.add_node("ask", lambda state: {"log": [E.types.interrupt(f"q{state['n']}")]})
+            sub.add_edge("inc", "ask")
+        g = E.StateGraph(C)
+        g.add_node("child", sub.compile(checkpointer=True))
+        g.add_edge(E.START, "child")
+        app, cfg = g.compile(checkpointer=saver(E)), thread(f"memory-{asks}")
+        out = []
+        for answer in ("A", "B"):
+            out.append(tx.attempt(app.invoke, {"log": []}, cfg))
+            out.append(tx(app.get_state(cfg, subgraphs=True)))
+            if asks:
+                out.append(tx.attempt(app.invoke, E.Command(resume=answer), cfg))
+        inner = {"configurable": {"thread_id": f"memory-{asks}", "checkpoint_ns": "child"}}
+        return out + [tx.history(app, inner)]
+
+    lg = compare(scenario)
+    if asks:
+        assert lg[5][0] == "ok" and lg[5][1]["n"] == 2 and lg[5][1]["log"][-1] == "B"
+    else:  # the second run's input went on top of the first run's kept state
+        assert lg[2] == ("ok", {"n": 2, "log": ["n=1", "n=1", "n=1", "n=2"]})
+    assert lg[-1]  # the subgraph's own thread, read under its name

@@ -193,6 +193,8 @@ class Run:
         # a graph invoked inside a checkpointed run's node (not as a node of it: see
         # compiled._new_run): checkpointed under that node's namespace, its interrupts
         # raised into the node; the answer it resumes with, when its parent resumes
+        # a subgraph's or nested graph's run (see Run._begin, _call_subgraph): True, or
+        # Command(resume=...), carries on from its checkpoints; False starts afresh
         self.nested: Command | bool | None = None
         self.tl_mark = 0  # timeline entries already saved with a checkpoint
         self.starting: list[Any] | None = None  # Functional API calls waiting for the loop
@@ -399,7 +401,7 @@ class Run:
             restored = await self.cp.load(checkpoint_id)
             if restored is not None:
                 restore_into(self, restored)
-                if self.nested is not None:
+                if self.nested is True or isinstance(self.nested, Command):
                     # a subgraph, or a graph invoked inside a node, that runs again (its
                     # namespace names the node's task): it carries on from where it was,
                     # with the answer to its interrupt if the node got one, as LangGraph's
@@ -689,7 +691,7 @@ class Run:
         )
         out["state"] = None
         if task.node.subgraph is not None or task.node.invokes is not None:  # where the subgraph checkpoints, as LangGraph
-            task_ns = "|".join((*self.ns, f"{task.name}:{task.id}"))
+            task_ns = "|".join((*self.ns, subgraph_ns(task)))
             out["state"] = {"configurable": {"thread_id": self.cp.thread_id, "checkpoint_ns": task_ns}}  # type: ignore[union-attr]
         return out
 
@@ -1113,8 +1115,7 @@ class Run:
 
     async def _call_subgraph(self, task: Task) -> Any:
         sub = task.node.subgraph
-        name = task.node.name
-        ns = self.ns + (f"{name}:{task.id}",)
+        ns = self.ns + (subgraph_ns(task),)
         config = dict(self.config)
         conf = dict(config.get("configurable") or {})
         conf["checkpoint_ns"] = "|".join(ns)
@@ -1152,7 +1153,19 @@ class Run:
             # the subgraph carries on from them, with the answer if there is one, rather
             # than start over from its input (see Run._begin)
             answers = self.resumes.get(task.id)
-            run.nested = Command(resume=answers[-1]) if answers else True
+            if answers:
+                run.nested = Command(resume=answers[-1])
+            elif sub.checkpointer is True:
+                # compiled with checkpointer=True: one thread for all its runs in this
+                # thread (namespace: the node's name). A new step's run takes the input
+                # on top of what it kept (LangGraph's subgraph memory); a rerun of this
+                # step's (its checkpoints name this step's parent checkpoint) carries on
+                latest = await run.cp.saver.aget(run.cp.thread_id, run.cp.ns, None)
+                here = "|".join(self.ns)
+                rerun = latest is not None and (latest.metadata.get("parents") or {}).get(here) == task.base
+                run.nested = rerun
+            else:
+                run.nested = True
             if not answers and self.null_resume and self.null_resume_at in (None, task.base):
                 # as LangGraph: an interrupt() in the subgraph may take the answer
                 # nobody was waiting for (shared: only one interrupt() gets it)
@@ -1165,7 +1178,7 @@ class Run:
         except ParentCommand as pc:
             cmd = pc.args[0]
             return Command(update=cmd.update, goto=cmd.goto, resume=cmd.resume)
-        if run.interrupts:
+        if run.interrupts or run.paused:
             raise GraphInterrupt(list(run.interrupts))
         return out
 
@@ -1446,6 +1459,16 @@ def task_metadata(task: Task, lc: bool = False) -> dict[str, Any]:
     if node_metadata:
         metadata.update(node_metadata)
     return metadata
+
+
+def subgraph_ns(task: Task) -> str:
+    """The namespace segment a subgraph node's task checkpoints under: ``name:<task
+    id>``, or the name alone for a subgraph compiled with ``checkpointer=True`` (one
+    thread for all its runs, as LangGraph keeps it)."""
+    sub = task.node.subgraph
+    if sub is not None and sub.checkpointer is True:
+        return task.name
+    return f"{task.name}:{task.id}"
 
 
 def _task_ns(task: Task) -> str:

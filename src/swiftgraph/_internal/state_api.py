@@ -457,7 +457,9 @@ async def _subgraph_state(
     config of the namespace the subgraph checkpoints under (pass it to ``get_state``
     to read the subgraph), or with ``get_state(subgraphs=True)`` the subgraph's own
     latest snapshot, recursively."""
-    task_ns = f"{task.name}:{task.id}"
+    from .loop import subgraph_ns
+
+    task_ns = subgraph_ns(task)
     if ns:
         task_ns = f"{ns}|{task_ns}"
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": task_ns}}
