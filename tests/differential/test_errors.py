@@ -263,9 +263,6 @@ def cancelling(E, body: str, layout: str):
     for body, method in [("sync", "invoke"), ("sync", "stream"), ("sync", "ainvoke"),
                          ("async", "ainvoke"), ("async", "astream")]
     for layout in ("alone", "sibling")
-    # (a plain sibling still running when a plain node fails under stream(): LangGraph
-    # streams its update before raising, swiftgraph raises at once, whatever the error)
-    if (body, method, layout) != ("sync", "stream", "sibling")
 ])
 def test_node_raising_cancelled_error_fails_the_run(body, method, layout):
     """A CancelledError out of a node's own body is that node's failure,
