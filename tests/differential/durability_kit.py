@@ -60,16 +60,24 @@ def logger(name: str, calls: list | None = None):
     return node
 
 
-def chain(E, *names, checkpointer=None, **compile_kw):
-    """START -> names[0] -> names[1] ... -> END, each node a :func:`logger`."""
+def steps(E, *nodes, **compile_kw):
+    """START -> nodes[0] -> nodes[1] ... -> END, each a ``(name, fn)`` pair, compiled
+    with ``compile_kw`` (no checkpointer unless given: a subgraph takes its parent's)."""
     g = E.StateGraph(S)
-    for name in names:
-        g.add_node(name, logger(name))
+    for name, fn in nodes:
+        g.add_node(name, fn)
+    names = [name for name, _ in nodes]
     g.add_edge(E.START, names[0])
     for a, b in itertools.pairwise(names):
         g.add_edge(a, b)
     g.add_edge(names[-1], E.END)
-    return g.compile(checkpointer=checkpointer or saver(E), **compile_kw)
+    return g.compile(**compile_kw)
+
+
+def chain(E, *names, checkpointer=None, **compile_kw):
+    """START -> names[0] -> names[1] ... -> END, each node a :func:`logger`."""
+    return steps(E, *((name, logger(name)) for name in names),
+                 checkpointer=checkpointer or saver(E), **compile_kw)
 
 
 def asking(E, name, *questions, calls=None):

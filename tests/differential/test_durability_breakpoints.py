@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import LG, SG, divergence
-from durability_kit import S, Tx, chain, compare, interrupt_graph, logger, saver, thread
+from durability_kit import S, Tx, chain, compare, interrupt_graph, logger, saver, steps, thread
 
 MODES = {"updates": "updates", "values": "values", "updates+values": ["updates", "values"],
          "tasks": "tasks", "debug": "debug", "checkpoints": "checkpoints"}
@@ -185,12 +185,8 @@ def test_subgraph_compiled_with_a_breakpoint_pauses_the_parent(when, method):
 
     def scenario(E):
         tx, calls = Tx(), []
-        sub = E.StateGraph(S)
-        for n in ("s1", "s2"):
-            sub.add_node(n, logger(n, calls))
-        sub.add_edge(E.START, "s1")
-        sub.add_edge("s1", "s2")
-        inner = sub.compile(**{f"interrupt_{when}": ["s2" if when == "before" else "s1"]})
+        inner = steps(E, ("s1", logger("s1", calls)), ("s2", logger("s2", calls)),
+                      **{f"interrupt_{when}": ["s2" if when == "before" else "s1"]})
         g = E.StateGraph(S)
         g.add_node("a", logger("a", calls))
         g.add_node("child", inner)
@@ -238,17 +234,9 @@ def test_sync_api_keeps_a_subgraph_siblings_writes(method):
             time.sleep(0.1)
             return {"log": ["y2"]}
 
-        def subgraph(first, second):
-            sub = E.StateGraph(S)
-            sub.add_node(first, logger(first, calls))
-            sub.add_node("second", second)
-            sub.add_edge(E.START, first)
-            sub.add_edge(first, "second")
-            return sub.compile()
-
         g = E.StateGraph(S)
-        g.add_node("X", subgraph("x1", x2))
-        g.add_node("Y", subgraph("y1", y2))
+        g.add_node("X", steps(E, ("x1", logger("x1", calls)), ("second", x2)))
+        g.add_node("Y", steps(E, ("y1", logger("y1", calls)), ("second", y2)))
         g.add_edge(E.START, "X")
         g.add_edge(E.START, "Y")
         app, cfg = g.compile(checkpointer=saver(E)), thread(f"xy-{method}")

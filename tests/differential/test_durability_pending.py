@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import divergence, run_both
-from durability_kit import S, Tx, compare, logger, saver, thread
+from durability_kit import S, Tx, compare, logger, saver, steps, thread
 
 
 def after(calls: list, name: str, pause: float) -> None:
@@ -244,13 +244,8 @@ def test_subgraph_resumes_where_it_failed(api):
                 raise RuntimeError("s2 fails")
             return {"log": ["s2"]}
 
-        sub = E.StateGraph(S)
-        sub.add_node("s1", logger("s1", calls))
-        sub.add_node("s2", s2)
-        sub.add_edge(E.START, "s1")
-        sub.add_edge("s1", "s2")
         g = E.StateGraph(S)
-        g.add_node("child", sub.compile())
+        g.add_node("child", steps(E, ("s1", logger("s1", calls)), ("s2", s2)))
         g.add_node("p", logger("p", calls))
         g.add_edge(E.START, "child")
         g.add_edge("child", "p")

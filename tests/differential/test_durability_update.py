@@ -19,6 +19,7 @@ from durability_kit import (
     logger,
     resume_if_pending,
     saver,
+    steps,
     thread,
 )
 
@@ -487,12 +488,8 @@ def test_time_travel_through_a_subgraph(how):
 
     def scenario(E):
         tx = Tx()
-        sub = E.StateGraph(S)
-        sub.add_node("s1", logger("s1"))
-        sub.add_node("s2", asking(E, "s2", "q") if how == "interrupting" else logger("s2"))
-        sub.add_edge(E.START, "s1")
-        sub.add_edge("s1", "s2")
-        inner = sub.compile()
+        inner = steps(E, ("s1", logger("s1")),
+                      ("s2", asking(E, "s2", "q") if how == "interrupting" else logger("s2")))
 
         def invokes(state):
             return {"log": inner.invoke({"log": []})["log"]}
