@@ -13,7 +13,8 @@ A run holds channel objects only where a value needs one (reducer keys, join
 barriers, deferred triggers). A plain key lives in the run's ``values`` dict alone
 (``apply_writes`` enforces its one-write-per-step rule), and an edge trigger
 (``branch:to:X``), which carries ``None`` for exactly one step, is a name in the
-run's ``live_triggers`` set: thousands of live runs then hold a few objects each.
+step's ``updated`` set (and in the run's ``live_triggers``, for its checkpoint, when
+checkpointed): thousands of live runs then hold a few objects each.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def apply_writes(
     channels: dict[str, Channel],
     tasks: list[Task],
     values: dict[str, Any],
-    live_triggers: set[str],
+    live_triggers: set[str] | None,
     deferred: set[str],
     output_keys: frozenset[str],
     record: dict[str, list[Any]] | None = None,
@@ -144,9 +145,9 @@ def apply_writes(
     """Apply one superstep's writes; return (triggers now available, sends, output touched).
 
     ``values`` mirrors the state channels' values, in schema order, and is kept in
-    step here. ``live_triggers`` holds the edge triggers written in the step, by name:
-    they carry nothing but ``None`` and expire after one step, so they need no channel
-    object. ``deferred`` holds after-finish triggers waiting for the graph to go
+    step here. ``live_triggers``, when given (a checkpoint keeps them), receives the
+    edge triggers written in the step, by name: they carry nothing but ``None`` and
+    expire after one step, so they need no channel object. ``deferred`` holds after-finish triggers waiting for the graph to go
     quiet. ``record``, when given, receives the state-key writes (for checkpoints)."""
     if len(tasks) > 1:
         tasks = sorted(tasks, key=Task.sort_key)
@@ -168,7 +169,8 @@ def apply_writes(
             else:
                 bucket.append(value)
     output_touched = not output_keys.isdisjoint(by_channel)
-    live_triggers.clear()  # edge triggers written last step expire, unless written again
+    if live_triggers is not None:
+        live_triggers.clear()  # edge triggers written last step expire, unless written again
     updated: set[str] = set()
     state_keys, plain_keys, ephemeral = graph.state_key_set, graph.plain_keys, graph.ephemeral
     reorder = False
@@ -189,7 +191,8 @@ def apply_writes(
             continue
         if chan in ephemeral:
             updated.add(chan)
-            live_triggers.add(chan)
+            if live_triggers is not None:
+                live_triggers.add(chan)
             continue
         ch = channels.get(chan) or channel(graph, channels, chan)
         if ch is None:

@@ -36,7 +36,7 @@ from .errors import GraphDefinitionError
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
-from .timeline import UNRESOLVED, Timeline
+from .timeline import Timeline
 from .timeouts import sync_timeout_unsupported
 from .types import Command
 
@@ -228,9 +228,8 @@ def _nest(run: Run, parent: Any) -> None:
     from .persistence import Checkpointing
 
     prun, pcp = parent.run, parent.run.cp
-    run.cp = Checkpointing(pcp.saver, pcp.thread_id, "|".join(run.ns), pcp.durability)
+    run.checkpoint_with(Checkpointing(pcp.saver, pcp.thread_id, "|".join(run.ns), pcp.durability))
     run.cp.parents = {**pcp.parents, "|".join(prun.ns): parent.base}
-    run.step_writes = {}
     run.nested = True
     answers = prun.resumes.get(parent.id)
     if answers:
@@ -348,7 +347,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 modes, sink, subgraphs = prun.modes, prun.sink, True
             if runtime is None:
                 runtime = prun.runtime
-        timeline = Timeline(graph=self.name, tasks=UNRESOLVED) if self.record_timeline else None
+        timeline = Timeline.started(self.name) if self.record_timeline else None
         run = Run(
             self, config, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
             runtime=runtime, timeline=timeline, out_keys=out_keys,
@@ -371,13 +370,12 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             from .persistence import Checkpointing
 
             opts = options or {}
-            run.cp = Checkpointing(
+            run.checkpoint_with(Checkpointing(
                 self.checkpointer,
                 _thread_id(config),
                 config.get("configurable", {}).get("checkpoint_ns", ""),
                 opts.get("durability") or "async",
-            )
-            run.step_writes = {}
+            ))
             run.interrupt_before = _nodes(opts.get("interrupt_before"), self.interrupt_before_nodes)
             run.interrupt_after = _nodes(opts.get("interrupt_after"), self.interrupt_after_nodes)
         return run

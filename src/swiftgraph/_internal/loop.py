@@ -154,7 +154,9 @@ class Run:
         # plain keys and edge triggers never (see algo's docstring)
         self.channels = {k: protos[k].new() for k in graph.eager_keys}
         self.values = {k: ch.value for k, ch in self.channels.items() if ch.value is not MISSING}
-        self.live_triggers: set[str] = set()
+        # edge triggers live in the last step, by name: only a checkpoint keeps them
+        # (see checkpoint_with); a run without one has no set to keep up
+        self.live_triggers: set[str] | None = None
         # most graphs have no defer=True node: their runs share one empty, immutable
         # set (apply_writes only adds a graph's deferred channels to it)
         self.deferred: set[str] = set() if graph.deferred_channels else _NO_DEFERRED  # type: ignore[assignment]
@@ -212,6 +214,14 @@ class Run:
         self.writer = self._custom_writer if "custom" in modes and sink is not None else _no_op
         # streaming: waits until the consumer has taken what was streamed (see run_step)
         self.pace: Callable[[], Awaitable[None]] | None = None
+
+    def checkpoint_with(self, cp: Any) -> None:
+        """Make this run checkpointed through ``cp`` (a ``persistence.Checkpointing``),
+        with what only a checkpointed run keeps: the step's state writes, the live
+        edge triggers."""
+        self.cp = cp
+        self.step_writes = {}
+        self.live_triggers = set()
 
     # --- streaming -------------------------------------------------------------------
 
@@ -1134,9 +1144,8 @@ class Run:
             # namespace (derived from this task's id, so a rerun finds them)
             from .persistence import Checkpointing
 
-            run.cp = Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability)
+            run.checkpoint_with(Checkpointing(self.cp.saver, self.cp.thread_id, conf["checkpoint_ns"], self.cp.durability))
             run.cp.parents = {**self.cp.parents, "|".join(self.ns): task.base}
-            run.step_writes = {}
             # its own compile-time breakpoints (interrupt_before/after) hold inside it
             for when, names in (("before", sub.interrupt_before_nodes), ("after", sub.interrupt_after_nodes)):
                 setattr(run, f"interrupt_{when}", "*" if names == "*" else frozenset(names or ()))

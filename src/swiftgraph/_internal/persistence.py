@@ -617,7 +617,7 @@ def trigger_states(run: Run) -> dict[str, Any]:
     ``None``), then every join barrier and deferred trigger holding something, a
     deferred trigger that is due included (its node runs next: a breakpoint before
     it must find it in the checkpoint)."""
-    out: dict[str, Any] = dict.fromkeys(run.live_triggers)
+    out: dict[str, Any] = dict.fromkeys(run.live_triggers or ())
     graph = run.graph
     if graph.deferred_channels or graph.barrier_channels:
         channels = run.channels
@@ -922,7 +922,7 @@ def restore_into(run: Run, restored: Restored) -> None:
     schema_order(run.values, graph.state_keys)
     for key, saved in restored.triggers.items():
         if key in graph.ephemeral:  # an edge trigger is live or absent: no channel
-            run.live_triggers.add(key)
+            run.live_triggers.add(key)  # type: ignore[union-attr]  # (a checkpointed run's)
             continue
         ch = channel(graph, channels, key)
         if ch is None:
@@ -965,7 +965,7 @@ def pending_tasks(run: Run, restored: Restored) -> list[Task]:
     else:
         # edge triggers restored live, and channel triggers available
         available = {k for k, ch in run.channels.items() if ch.is_trigger and ch.is_available()}
-        available |= run.live_triggers
+        available.update(run.live_triggers or ())
         tasks = plan(run.graph, run.channels, available, restored.sends, run.values, run.step)
     for task in tasks:
         task.run = run

@@ -54,8 +54,7 @@ class StateAPI:
         from .persistence import Checkpointing
 
         run = Run(self, {"configurable": {"thread_id": thread_id}}, out_keys=self.graph.state_keys)
-        run.cp = Checkpointing(saver or self._saver(), thread_id, ns, "sync")
-        run.step_writes = {}
+        run.checkpoint_with(Checkpointing(saver or self._saver(), thread_id, ns, "sync"))
         return run
 
     def _owner_of(self, ns: str) -> Any:

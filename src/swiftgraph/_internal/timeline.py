@@ -89,6 +89,16 @@ class TaskRecord:
         return 0.0 if self.end is None else self.end - self.start
 
 
+def _update(record: TaskRecord, entry: list[Any], worker: str) -> None:
+    """Copy what a live entry says of how its task went into ``record``."""
+    record.end = entry[LIVE_END]
+    record.outcome = entry[LIVE_OUTCOME]
+    record.retries = entry[LIVE_RETRIES]
+    record.worker = entry[LIVE_THREAD] or worker
+    record.error = entry[LIVE_ERROR]
+    record.output = _output(entry[LIVE_OUTPUT])
+
+
 @dataclass(slots=True)
 class Timeline:
     """All the task records of one run, in the order the tasks started."""
@@ -107,13 +117,32 @@ class Timeline:
     resolved: int = field(default=0, repr=False, compare=False)
     """Slots of ``live`` already turned into ``tasks`` (``live`` only grows: tasks
     still running keep writing to their entries by offset)."""
+    running: list[tuple[int, TaskRecord]] | None = field(default=None, repr=False, compare=False)
+    """The records turned while their task was running, with their entries' offsets:
+    the next :meth:`resolve` reads those entries again."""
+
+    @classmethod
+    def started(cls, graph: str) -> Timeline:
+        """A run's timeline, as the engine makes one for every run (cheaper than the
+        dataclass's ``__init__``, with its keywords and default factories)."""
+        self = object.__new__(cls)
+        self.run_id, self.graph, self.start, self.end, self.tasks = "", graph, 0.0, None, UNRESOLVED
+        self.live, self.worker, self.wall_offset, self.resolved, self.running = [], "", 0.0, 0, None
+        return self
 
     def resolve(self) -> None:
-        """Turn the engine's live entries (those not turned yet) into :class:`TaskRecord`
-        objects."""
+        """Turn the engine's live entries into :class:`TaskRecord` objects: the entries
+        not turned yet, and again those that were running when last turned."""
         if self.tasks is UNRESOLVED:
             self.tasks = []
         live = self.live
+        if self.running:
+            still = []
+            for at, record in self.running:
+                _update(record, live[at:at + WIDTH], self.worker)
+                if record.outcome == "running":
+                    still.append((at, record))
+            self.running = still
         if self.resolved >= len(live):
             return
         from .compiled_types import task_id
@@ -122,24 +151,22 @@ class Timeline:
         first = len(tasks) - self.resolved // WIDTH  # the entry at offset 0's record
         for at in range(self.resolved, len(live), WIDTH):
             entry = live[at:at + WIDTH]
-            name = entry[LIVE_NAME]
             step, kind, key, base, ns, task_input, known_id = entry[LIVE_IDENTITY]
             parent = entry[LIVE_PARENT]
             record = TaskRecord(
                 id=known_id or task_id(base, step, kind, key),
-                name=name,
+                name=entry[LIVE_NAME],
                 step=step,
                 start=entry[LIVE_START],
-                end=entry[LIVE_END],
-                outcome=entry[LIVE_OUTCOME],
-                retries=entry[LIVE_RETRIES],
-                worker=entry[LIVE_THREAD] or self.worker,
                 namespace=ns,
-                error=entry[LIVE_ERROR],
                 parent=tasks[first + parent // WIDTH] if parent is not None else None,
                 input=task_input,
-                output=_output(entry[LIVE_OUTPUT]),
             )
+            _update(record, entry, self.worker)
+            if record.outcome == "running":
+                if self.running is None:
+                    self.running = []
+                self.running.append((at, record))
             tasks.append(record)
         self.resolved = len(live)
 
