@@ -74,6 +74,9 @@ class CNode:
     error_handler: str | None = None  # the node that runs when this one fails (Run.run_task)
     # an error handler's: the parameter typed NodeError, which receives the failure
     error_param: str | None = None
+    # a dict it returns is what a report shows of its writes: every key it may write
+    # is a state key a report shows (see loop.reported_output)
+    reports_dicts: bool = False
 
     def __post_init__(self) -> None:
         fn = self.fn
@@ -81,6 +84,9 @@ class CNode:
             fn is not None and not fn.calls_tasks and not self.retry_policy
             and self.subgraph is None and self.timeout is None and self.error_handler is None
             and self.error_param is None
+        )
+        self.reports_dicts = not self.returns and all(
+            isinstance(k, str) and ":" not in k and not k.startswith("__") for k in self.output_keys
         )
 
 

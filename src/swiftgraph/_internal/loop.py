@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from . import caching as _caching
 from . import executor as _executor
 from .algo import apply_writes, plan
-from .compiled_types import CompiledGraph, Task, task_id
+from .compiled_types import CNode, CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, PUSH, START
 from .context import progress
 from .errors import (
@@ -323,7 +323,7 @@ class Run:
                                 entries = timeline.live  # type: ignore[union-attr]
                                 entries[record + LIVE_END] = time.perf_counter()
                                 entries[record + LIVE_OUTCOME] = "ok"
-                                entries[record + LIVE_OUTPUT] = writes
+                                entries[record + LIVE_OUTPUT] = reported_output(node, result, writes)
                             if cp is not None:
                                 await cp.save_writes(task.base, task, writes, last=True)
                     else:
@@ -787,7 +787,7 @@ class Run:
                 raise failure from exc
             return
         if record is not None:
-            self._ended(record, "ok", writes)
+            self._ended(record, "ok", reported_output(node, result, writes))
         if modes and "messages" in modes and not node.hidden:
             # before its writes are saved: a message streamed without an id gets one
             self.messages.node_end(task, result)
@@ -1333,7 +1333,8 @@ class _StepWaiter:
         record = task.record
         node = task.node
         try:
-            writes = result_writes(self.run.graph, node, fut.result())
+            result = fut.result()
+            writes = result_writes(self.run.graph, node, result)
         except GraphInterrupt as exc:  # (no checkpointer: only a nested run's can come)
             self.paused = [*self.paused, (task, exc)]
             return None
@@ -1354,8 +1355,22 @@ class _StepWaiter:
         task.writes = writes
         task.done = True
         if record is not None:
-            self.run._ended(record, "ok", writes)
+            self.run._ended(record, "ok", reported_output(node, result, writes))
         return None
+
+
+def reported_output(node: CNode, result: Any, writes: list[tuple[str, Any]]) -> Any:
+    """What a task's timeline entry keeps of its output: the dict its body returned when
+    its writes are that dict's items and its edges' triggers (the usual case), else the
+    writes (a report shows their state keys). The entry outlives the step, and a list
+    of new (key, value) tuples is objects the garbage collector must count and walk
+    while the run lasts, where the body's dict of plain values is none."""
+    if (
+        type(result) is dict and result and node.reports_dicts
+        and len(writes) == len(result) + len(node.static_writes)
+    ):
+        return result
+    return writes
 
 
 def _note_task(exc: BaseException, task: Task) -> None:

@@ -37,7 +37,7 @@ every reader of a run's timeline calls first, gives the timeline its own."""
 def _output(writes: Any) -> Any:
     """What a task wrote to the state (edge triggers left out), for reports."""
     if not isinstance(writes, list):
-        return writes  # a Functional API call's return value
+        return writes  # a Functional API call's return value, or a node's (loop.reported_output)
     kept = [(c, v) for c, v in writes if isinstance(c, str) and ":" not in c and not c.startswith("__")]
     return dict(kept) if kept else None
 
