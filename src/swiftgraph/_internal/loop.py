@@ -306,6 +306,9 @@ class Run:
                                     except StopIteration as done:
                                         result = done.value
                                     else:
+                                        # while it waits, the run holds no list of one task
+                                        # (one object less per waiting run): made again below
+                                        tasks = None  # type: ignore[assignment]
                                         result = await in_context(ctx, coro, result)
                             writes = result_writes(graph, node, result)
                         except BaseException as exc:
@@ -326,6 +329,8 @@ class Run:
                                 entries[record + LIVE_OUTPUT] = reported_output(node, result, writes)
                             if cp is not None:
                                 await cp.save_writes(task.base, task, writes, last=True)
+                        if tasks is None:
+                            tasks = [task]
                     else:
                         await self.run_task(task, True)
                 else:
@@ -621,9 +626,9 @@ class Run:
         loop = asyncio.get_running_loop()
         waiter = _StepWaiter(self, loop, len(tasks))
         futures = waiter.futures
-        # the waiter's calls run in one context for the step: add_done_callback would
-        # otherwise copy the current one for every task
-        calls = contextvars.copy_context()
+        # the waiter's calls run in the thread's one empty context: add_done_callback
+        # would otherwise copy the current one for every task
+        calls = _callbacks_context()
         # A bare async body (see CNode.bare) in a run with nothing to stream or save
         # runs as its own asyncio task, finished by the waiter's callback: no run_task
         # coroutine wrapped around it, whose frame every waiting run would hold
@@ -655,14 +660,14 @@ class Run:
             fut.add_done_callback(waiter, context=calls)
         node = fn = fut = ctx = coro = body = calls = None  # type: ignore[assignment]
         try:
-            await waiter.done
+            await waiter
         except BaseException:
             waiter.stopping = True
             for fut in futures:
                 fut.cancel()
             raise
         finally:
-            if waiter.failed or waiter.done.cancelled():
+            if waiter.failed or waiter.cancelled():
                 waiter.stopping = True
                 # Under the sync API a plain body already running in a worker thread
                 # can't be stopped, nor a subgraph (LangGraph runs both in threads): as
@@ -1290,20 +1295,20 @@ class Run:
             )
 
 
-class _StepWaiter:
-    """Wakes the step when every task is done or the first one fails: called with each
-    task's future as it finishes (one object, not a closure and its cells: a step of a
-    few tasks is the common case).
+class _StepWaiter(asyncio.Future):  # type: ignore[type-arg]
+    """The future a step awaits: done when every task is done or the first one fails.
+    Called with each task's future as it finishes. One object, not a future beside a
+    callback (nor a closure and its cells): thousands of waiting runs each hold one.
 
     It also finishes the tasks that ran a node body directly (see ``Run.run_step``),
     as ``run_task`` finishes the others: their writes, their timeline entry, the note
     naming a failed task."""
 
-    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping")
+    __slots__ = ("failed", "futures", "paused", "remaining", "run", "stopping")
 
     def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        super().__init__(loop=loop)
         self.run = run
-        self.done: asyncio.Future[None] = loop.create_future()
         self.remaining = count
         self.failed: BaseException | None = None
         # every task's future -> the task whose body it runs directly (None: run_task)
@@ -1325,8 +1330,8 @@ class _StepWaiter:
             exc = fut.exception()
         if exc is not None and self.failed is None:
             self.failed = exc
-        if (self.failed is not None or self.remaining == 0) and not self.done.done():
-            self.done.set_result(None)
+        if (self.failed is not None or self.remaining == 0) and not self.done():
+            self.set_result(None)
 
     def _finish(self, task: Task, fut: asyncio.Task[Any]) -> BaseException | None:
         """A direct body ended: its writes, or the error the step fails with."""
@@ -1371,6 +1376,20 @@ def reported_output(node: CNode, result: Any, writes: list[tuple[str, Any]]) -> 
     ):
         return result
     return writes
+
+
+_threads = threading.local()
+
+
+def _callbacks_context() -> contextvars.Context:
+    """An empty context for the engine's own done-callbacks (they read no context
+    variable), one per thread: a context can't be entered twice at once, and each
+    thread's loop runs its callbacks one at a time."""
+    try:
+        return _threads.callbacks  # type: ignore[no-any-return]
+    except AttributeError:
+        ctx = _threads.callbacks = contextvars.Context()
+        return ctx
 
 
 def _note_task(exc: BaseException, task: Task) -> None:
