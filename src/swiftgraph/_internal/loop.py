@@ -660,14 +660,14 @@ class Run:
             fut.add_done_callback(waiter, context=calls)
         node = fn = fut = ctx = coro = body = calls = None  # type: ignore[assignment]
         try:
-            await waiter
+            await waiter.done
         except BaseException:
             waiter.stopping = True
             for fut in futures:
                 fut.cancel()
             raise
         finally:
-            if waiter.failed or waiter.cancelled():
+            if waiter.failed or waiter.done.cancelled():
                 waiter.stopping = True
                 # Under the sync API a plain body already running in a worker thread
                 # can't be stopped, nor a subgraph (LangGraph runs both in threads): as
@@ -1295,20 +1295,21 @@ class Run:
             )
 
 
-class _StepWaiter(asyncio.Future):  # type: ignore[type-arg]
-    """The future a step awaits: done when every task is done or the first one fails.
-    Called with each task's future as it finishes. One object, not a future beside a
-    callback (nor a closure and its cells): thousands of waiting runs each hold one.
+class _StepWaiter:
+    """Wakes the step when every task is done or the first one fails: called with each
+    task's future as it finishes (one object, not a closure and its cells: a step of a
+    few tasks is the common case). Not itself the future the step awaits: a Python
+    subclass of asyncio's C future costs more to make and to walk than it saves.
 
     It also finishes the tasks that ran a node body directly (see ``Run.run_step``),
     as ``run_task`` finishes the others: their writes, their timeline entry, the note
     naming a failed task."""
 
-    __slots__ = ("failed", "futures", "paused", "remaining", "run", "stopping")
+    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping")
 
     def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
-        super().__init__(loop=loop)
         self.run = run
+        self.done: asyncio.Future[None] = loop.create_future()
         self.remaining = count
         self.failed: BaseException | None = None
         # every task's future -> the task whose body it runs directly (None: run_task)
@@ -1330,8 +1331,8 @@ class _StepWaiter(asyncio.Future):  # type: ignore[type-arg]
             exc = fut.exception()
         if exc is not None and self.failed is None:
             self.failed = exc
-        if (self.failed is not None or self.remaining == 0) and not self.done():
-            self.set_result(None)
+        if (self.failed is not None or self.remaining == 0) and not self.done.done():
+            self.done.set_result(None)
 
     def _finish(self, task: Task, fut: asyncio.Task[Any]) -> BaseException | None:
         """A direct body ended: its writes, or the error the step fails with."""
