@@ -238,6 +238,9 @@ def _nest(run: Run, parent: Any) -> None:
         run.null_resume, run.null_resume_at = prun.null_resume, None
 
 
+_NO_CONFIG: Mapping[str, Any] = MappingProxyType({})
+
+
 def _merge_config(*configs: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for config in configs:
@@ -327,7 +330,8 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         out_keys: tuple[str, ...] | None = None,
         options: dict[str, Any] | None = None,
     ) -> Run:
-        config = _merge_config(self.config, config) if (self.config or config) else {}
+        # (most runs have no config: they share one empty, read-only one)
+        merged = _merge_config(self.config, config) if (self.config or config) else _NO_CONFIG
         runtime = None
         if context is not None:
             from .runtime import Runtime
@@ -349,7 +353,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 runtime = prun.runtime
         timeline = Timeline.started(self.name) if self.record_timeline else None
         run = Run(
-            self, config, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
+            self, merged, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
             runtime=runtime, timeline=timeline, out_keys=out_keys,
         )
         self._last_timeline = timeline
@@ -372,8 +376,8 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             opts = options or {}
             run.checkpoint_with(Checkpointing(
                 self.checkpointer,
-                _thread_id(config),
-                config.get("configurable", {}).get("checkpoint_ns", ""),
+                _thread_id(merged),
+                merged.get("configurable", {}).get("checkpoint_ns", ""),
                 opts.get("durability") or "async",
             ))
             run.interrupt_before = _nodes(opts.get("interrupt_before"), self.interrupt_before_nodes)
@@ -732,7 +736,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         return f"<CompiledStateGraph {self.name!r} nodes={list(self.graph.node_names)}>"
 
 
-def _thread_id(config: dict[str, Any]) -> str:
+def _thread_id(config: Mapping[str, Any]) -> str:
     conf = config.get("configurable") or {}
     thread_id = conf.get("thread_id")
     if thread_id is None:

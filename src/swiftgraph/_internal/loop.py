@@ -130,7 +130,7 @@ class Run:
     def __init__(
         self,
         owner: Any,
-        config: dict[str, Any],
+        config: Mapping[str, Any],
         *,
         modes: frozenset[str] = frozenset(),
         sink: Sink | None = None,
