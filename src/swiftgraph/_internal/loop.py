@@ -333,6 +333,19 @@ class Run:
                             tasks = [task]
                     else:
                         await self.run_task(task, True)
+                elif direct and not self.saved and self.pace is None:
+                    # run_step's common case, here: no coroutine of its own for every
+                    # waiting run to hold (as run_step from _launch_step on)
+                    waiter = self._launch_step(tasks, None)
+                    try:
+                        await waiter.done
+                    except BaseException:
+                        await self._end_step(waiter, tasks, interrupted=True)
+                        raise
+                    if waiter.failed is not None or waiter.paused:
+                        await self._end_step(waiter, tasks)
+                    self.inline = waiter.was_inline
+                    waiter = None  # type: ignore[assignment]
                 else:
                     await self.run_step(tasks)
                 if self.interrupts or self.paused:
@@ -620,11 +633,26 @@ class Run:
         if len(tasks) == 1:
             await (run_one or self.run_task)(tasks[0], True)  # alone in its step
             return
+        waiter = self._launch_step(tasks, run_one)
+        # (as in Run.execute, which runs a plain step's tasks without this frame)
+        try:
+            await waiter.done
+        except BaseException:
+            await self._end_step(waiter, tasks, interrupted=True)
+            raise
+        if waiter.failed is not None or waiter.paused:
+            await self._end_step(waiter, tasks)
+        self.inline = waiter.was_inline
+
+    def _launch_step(self, tasks: list[Task], run_one: Callable[[Task, bool], Any] | None) -> _StepWaiter:
+        """Start a step's tasks (two or more), each as an asyncio task; return the
+        waiter whose ``done`` future the step awaits, then hands to :meth:`_end_step`
+        if a task failed or interrupted or the step was cancelled."""
         # no sync body may block the loop while its siblings run (nor one of a subgraph
         # that a sibling runs: see _call_subgraph)
-        was_inline, self.inline = self.inline, False
         loop = asyncio.get_running_loop()
         waiter = _StepWaiter(self, loop, len(tasks))
+        waiter.was_inline, self.inline = self.inline, False
         futures = waiter.futures
         # the waiter's calls run in the thread's one empty context: add_done_callback
         # would otherwise copy the current one for every task
@@ -636,10 +664,9 @@ class Run:
             self.semaphore is None and _executor.AWAIT_INLINE
         )
         timeline = self.timeline
-        # While the tasks run, every object this frame holds is one more for the
-        # garbage collector to walk per waiting run: a plain loop, not a comprehension
-        # (whose cells would be two), and no bound method kept for the usual run_task
+        key = self.run_key
         for t in tasks:
+            t.run, t.base = self, key  # (run_step set them already; Run.execute not)
             node = t.node
             fn = node.fn
             fut = body = None
@@ -658,17 +685,19 @@ class Run:
                 fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
             futures[fut] = body
             fut.add_done_callback(waiter, context=calls)
-        node = fn = fut = ctx = coro = body = calls = None  # type: ignore[assignment]
-        try:
-            await waiter.done
-        except BaseException:
-            waiter.stopping = True
+        return waiter
+
+    async def _end_step(self, waiter: _StepWaiter, tasks: list[Task], interrupted: bool = False) -> None:
+        """A step whose task failed or interrupted, or that was cancelled
+        (``interrupted``: the caller re-raises that): stop what still runs, note the
+        interrupts, raise the first failure."""
+        waiter.stopping = True
+        futures = waiter.futures
+        if interrupted:
             for fut in futures:
                 fut.cancel()
-            raise
-        finally:
+        try:
             if waiter.failed or waiter.done.cancelled():
-                waiter.stopping = True
                 # Under the sync API a plain body already running in a worker thread
                 # can't be stopped, nor a subgraph (LangGraph runs both in threads): as
                 # LangGraph, the step waits for them and keeps (saves) their writes, so
@@ -680,7 +709,10 @@ class Run:
                         fut.cancel()
                 if pending:
                     await asyncio.wait([f for _, f in pending])
-            self.inline = was_inline
+        finally:
+            self.inline = waiter.was_inline
+        if interrupted:
+            return
         for t, exc in waiter.paused:  # a direct body's GraphInterrupt, as run_task notes it
             await self._task_failed(t, t.record, exc, False)
         if waiter.failed:
@@ -1305,7 +1337,7 @@ class _StepWaiter:
     as ``run_task`` finishes the others: their writes, their timeline entry, the note
     naming a failed task."""
 
-    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping")
+    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping", "was_inline")
 
     def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
         self.run = run
@@ -1316,6 +1348,7 @@ class _StepWaiter:
         self.futures: dict[asyncio.Task[Any], Task | None] = {}
         self.paused: list[tuple[Task, GraphInterrupt]] | tuple[()] = ()  # a list once one is
         self.stopping = False  # the step cancels what still runs: a cancelled body is not a failure
+        self.was_inline = False  # the run's ``inline`` before the step (see Run._launch_step)
 
     def __call__(self, fut: asyncio.Task[Any]) -> None:
         self.remaining -= 1
