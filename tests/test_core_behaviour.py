@@ -181,7 +181,7 @@ def test_timeline_records_parallel_tasks_and_supersteps():
 
 def test_parallel_async_bodies_see_their_own_task_and_fail_as_one_step():
     """Async nodes running side by side (each body its own asyncio task, see
-    Run.run_step): each sees its own config, and a bad return fails the step naming
+    Run._launch_step): each sees its own config, and a bad return fails the step naming
     the node."""
     from swiftgraph.config import get_config
 

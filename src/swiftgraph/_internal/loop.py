@@ -212,7 +212,7 @@ class Run:
         self.step = 0
         self.output_touched = False
         self.writer = self._custom_writer if "custom" in modes and sink is not None else _no_op
-        # streaming: waits until the consumer has taken what was streamed (see run_step)
+        # streaming: waits until the consumer has taken what was streamed (see start_step)
         self.pace: Callable[[], Awaitable[None]] | None = None
 
     def checkpoint_with(self, cp: Any) -> None:
@@ -268,7 +268,7 @@ class Run:
             live, deferred, out_keys = self.live_triggers, self.deferred, self.out_key_set
             before, after = self.interrupt_before, self.interrupt_after
             stream_values = "values" in self.modes
-            # nothing to stream or serve from a cache: a lone task needs none of run_step
+            # nothing to stream or serve from a cache: a lone task needs none of start_step
             direct = not self.modes and self.cache is None
             # ... nor, unbounded, run_task's frame for a bare node (below)
             inline = direct and self.semaphore is None and _executor.AWAIT_INLINE
@@ -333,21 +333,24 @@ class Run:
                             tasks = [task]
                     else:
                         await self.run_task(task, True)
-                elif direct and not self.saved and self.pace is None:
-                    # run_step's common case, here: no coroutine of its own for every
-                    # waiting run to hold (as run_step from _launch_step on)
-                    waiter = self._launch_step(tasks, None)
-                    try:
-                        await waiter.done
-                    except BaseException:
-                        await self._end_step(waiter, tasks, interrupted=True)
-                        raise
-                    if waiter.failed is not None or waiter.paused:
-                        await self._end_step(waiter, tasks)
-                    self.inline = waiter.was_inline
-                    waiter = None  # type: ignore[assignment]
                 else:
-                    await self.run_step(tasks)
+                    # several tasks: started as asyncio tasks, then awaited here, so that
+                    # no coroutine of the step's own is one more for each waiting run
+                    waiter: _StepWaiter | None
+                    if direct and not self.saved and self.pace is None:
+                        waiter = self._launch_step(tasks, None)  # (start_step's common case)
+                    else:
+                        waiter = await self.start_step(tasks)
+                    if waiter is not None:
+                        try:
+                            await waiter.done
+                        except BaseException:
+                            await self._end_step(waiter, interrupted=True)
+                            raise
+                        if waiter.failed is not None or waiter.paused:
+                            await self._end_step(waiter)
+                        self.inline = waiter.was_inline
+                        waiter = None
                 if self.interrupts or self.paused:
                     self._show_interrupted(tasks)
                     if not self.interrupts:  # only a subgraph's breakpoint: shown after
@@ -600,8 +603,11 @@ class Run:
         if self.timeline is not None:
             self.timeline.resolve()
 
-    async def run_step(self, tasks: list[Task]) -> None:
-        """Run one superstep's tasks concurrently; the first failure cancels the rest."""
+    async def start_step(self, tasks: list[Task]) -> _StepWaiter | None:
+        """Start one superstep's tasks, to run concurrently: the waiter the step awaits
+        (see Run.execute: the first failure cancels the rest), or None when there is
+        nothing left to wait for (every task replayed or served from the cache, or the
+        one left run here)."""
         key = self.run_key
         for task in tasks:
             task.run = self
@@ -614,7 +620,7 @@ class Run:
                 started = True
             tasks = [t for t in tasks if not t.done]
             if not tasks:
-                return
+                return None
         if self.modes and not started and ("tasks" in self.modes or "debug" in self.modes):
             for task in tasks:
                 task.run = self
@@ -629,29 +635,20 @@ class Run:
         if self.cache is not None:  # after the starts: LangGraph shows hits started
             tasks, run_one = await _caching.serve_step(self, tasks)
             if not tasks:
-                return
+                return None
         if len(tasks) == 1:
             await (run_one or self.run_task)(tasks[0], True)  # alone in its step
-            return
-        waiter = self._launch_step(tasks, run_one)
-        # (as in Run.execute, which runs a plain step's tasks without this frame)
-        try:
-            await waiter.done
-        except BaseException:
-            await self._end_step(waiter, tasks, interrupted=True)
-            raise
-        if waiter.failed is not None or waiter.paused:
-            await self._end_step(waiter, tasks)
-        self.inline = waiter.was_inline
+            return None
+        return self._launch_step(tasks, run_one)
 
     def _launch_step(self, tasks: list[Task], run_one: Callable[[Task, bool], Any] | None) -> _StepWaiter:
         """Start a step's tasks (two or more), each as an asyncio task; return the
-        waiter whose ``done`` future the step awaits, then hands to :meth:`_end_step`
-        if a task failed or interrupted or the step was cancelled."""
+        waiter whose ``done`` future the step awaits (Run.execute), then hands to
+        :meth:`_end_step` if a task failed or interrupted or the step was cancelled."""
         # no sync body may block the loop while its siblings run (nor one of a subgraph
         # that a sibling runs: see _call_subgraph)
         loop = asyncio.get_running_loop()
-        waiter = _StepWaiter(self, loop, len(tasks))
+        waiter = _StepWaiter(self, loop, tasks)
         waiter.was_inline, self.inline = self.inline, False
         futures = waiter.futures
         # the waiter's calls run in the thread's one empty context: add_done_callback
@@ -666,7 +663,7 @@ class Run:
         timeline = self.timeline
         key = self.run_key
         for t in tasks:
-            t.run, t.base = self, key  # (run_step set them already; Run.execute not)
+            t.run, t.base = self, key  # (start_step set them already; Run.execute not)
             node = t.node
             fn = node.fn
             fut = body = None
@@ -687,7 +684,7 @@ class Run:
             fut.add_done_callback(waiter, context=calls)
         return waiter
 
-    async def _end_step(self, waiter: _StepWaiter, tasks: list[Task], interrupted: bool = False) -> None:
+    async def _end_step(self, waiter: _StepWaiter, interrupted: bool = False) -> None:
         """A step whose task failed or interrupted, or that was cancelled
         (``interrupted``: the caller re-raises that): stop what still runs, note the
         interrupts, raise the first failure."""
@@ -703,7 +700,7 @@ class Run:
                 # LangGraph, the step waits for them and keeps (saves) their writes, so
                 # resuming doesn't run them again. The rest stop.
                 keep = waiter.failed is not None and self.sync
-                pending = [(t, f) for t, f in zip(tasks, futures) if not f.done()]
+                pending = [(t, f) for t, f in zip(waiter.tasks, futures) if not f.done()]
                 for t, fut in pending:
                     if not (keep and _runs_in_a_thread(t)):
                         fut.cancel()
@@ -1333,16 +1330,17 @@ class _StepWaiter:
     few tasks is the common case). Not itself the future the step awaits: a Python
     subclass of asyncio's C future costs more to make and to walk than it saves.
 
-    It also finishes the tasks that ran a node body directly (see ``Run.run_step``),
+    It also finishes the tasks that ran a node body directly (see ``Run._launch_step``),
     as ``run_task`` finishes the others: their writes, their timeline entry, the note
     naming a failed task."""
 
-    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping", "was_inline")
+    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping", "tasks", "was_inline")
 
-    def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, count: int) -> None:
+    def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, tasks: list[Task]) -> None:
         self.run = run
         self.done: asyncio.Future[None] = loop.create_future()
-        self.remaining = count
+        self.tasks = tasks  # those it waits for, in the order their futures were made
+        self.remaining = len(tasks)
         self.failed: BaseException | None = None
         # every task's future -> the task whose body it runs directly (None: run_task)
         self.futures: dict[asyncio.Task[Any], Task | None] = {}
