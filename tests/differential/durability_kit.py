@@ -13,6 +13,7 @@ must be keyed by the interrupt the snapshot showed, and so on.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import itertools
 import operator
@@ -192,6 +193,15 @@ class Tx:
             return ("ok", self(out))
         except Exception as e:  # noqa: BLE001
             return ("raised", type(e).__name__, normalize(str(e)))
+
+    def run(self, api: str, app, arg: Any, cfg: dict, **stream_kw) -> tuple:
+        """``attempt`` of one run through ``api``: ``invoke``, ``ainvoke`` (under
+        ``asyncio.run``) or ``stream`` (with ``stream_kw``)."""
+        if api == "invoke":
+            return self.attempt(app.invoke, arg, cfg)
+        if api == "stream":
+            return self.attempt(app.stream, arg, cfg, **stream_kw)
+        return self.attempt(lambda: asyncio.run(app.ainvoke(arg, cfg)))
 
     def state(self, app, cfg: dict) -> Any:
         return self(app.get_state(cfg))

@@ -197,9 +197,7 @@ def test_subgraph_compiled_with_a_breakpoint_pauses_the_parent(when, method):
         app, cfg = g.compile(checkpointer=saver(E)), thread(f"sub-{when}-{method}")
 
         def call(arg):
-            if method == "invoke":
-                return tx.attempt(app.invoke, arg, cfg)
-            return tx.attempt(app.stream, arg, cfg, stream_mode=["updates", "values"])
+            return tx.run(method, app, arg, cfg, stream_mode=["updates", "values"])
 
         out = [call({"log": []}), tx(app.get_state(cfg, subgraphs=True)), sorted(calls)]
         calls[:] = []

@@ -252,11 +252,7 @@ def test_subgraph_resumes_where_it_failed(api):
         app, cfg = g.compile(checkpointer=saver(E)), thread(f"sub-{api}")
 
         def call(arg):
-            if api == "invoke":
-                return tx.attempt(app.invoke, arg, cfg)
-            if api == "stream":
-                return tx.attempt(app.stream, arg, cfg, stream_mode="updates", subgraphs=True)
-            return tx.attempt(lambda: asyncio.run(app.ainvoke(arg, cfg)))
+            return tx.run(api, app, arg, cfg, stream_mode="updates", subgraphs=True)
 
         out = [call({"log": []}), tx.state(app, cfg), list(calls)]
         flag["fail"], calls[:] = False, []

@@ -147,8 +147,9 @@ def apply_writes(
     ``values`` mirrors the state channels' values, in schema order, and is kept in
     step here. ``live_triggers``, when given (a checkpoint keeps them), receives the
     edge triggers written in the step, by name: they carry nothing but ``None`` and
-    expire after one step, so they need no channel object. ``deferred`` holds after-finish triggers waiting for the graph to go
-    quiet. ``record``, when given, receives the state-key writes (for checkpoints)."""
+    expire after one step, so they need no channel object. ``deferred`` holds
+    after-finish triggers waiting for the graph to go quiet. ``record``, when given,
+    receives the state-key writes (for checkpoints)."""
     if len(tasks) > 1:
         tasks = sorted(tasks, key=Task.sort_key)
     by_channel: dict[str, list[Any]] = {}
