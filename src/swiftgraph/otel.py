@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError("pip install 'swiftgraph[otel]'") from exc
 
 from swiftgraph import __version__
-from swiftgraph._internal.timeline import TaskRecord, Timeline
+from swiftgraph._internal.timeline import LiveTimeline, TaskRecord, Timeline
 from swiftgraph.report.analysis import critical_path, parents
 
 __all__ = ["export_timeline", "instrument", "instrumented", "uninstrument"]
@@ -209,14 +209,16 @@ class _Collector:
     def __init__(self, graph: Any, hooked: bool) -> None:
         self.graph = graph
         self.hooked = hooked
-        self.timelines: list[Timeline] = []
+        self.timelines: list[LiveTimeline] = []  # as the runs write them
         self.before = getattr(graph, "_last_timeline", None)
 
     def collected(self) -> list[Timeline]:
         if self.hooked:
-            return self.timelines
-        tl = getattr(self.graph, "last_timeline", None)  # no _new_run hook: the latest run
-        return [tl] if tl is not None and tl is not self.before else []
+            return [live.view() for live in self.timelines]
+        if getattr(self.graph, "_last_timeline", None) is self.before:
+            return []  # no run started (no _new_run hook: only the latest run is known)
+        tl = getattr(self.graph, "last_timeline", None)
+        return [tl] if tl is not None else []
 
 
 def instrument(graph: Any, tracer: Any = None, **export_kw: Any) -> Any:

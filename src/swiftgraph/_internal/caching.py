@@ -158,7 +158,7 @@ async def _served(run: Run, task: Task, writes: list[tuple[str, Any]]) -> None:
     node = task.node
     if run.timeline is not None and not node.hidden:
         now = time.perf_counter()
-        live = run.timeline.live
+        live = run.timeline
         record = live_entry(live, task, now)
         live[record + LIVE_END] = now
         live[record + LIVE_OUTCOME] = "cached"

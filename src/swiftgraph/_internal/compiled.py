@@ -36,7 +36,7 @@ from .errors import GraphDefinitionError
 from .loop import Run
 from .schema import input_mapper, is_pydantic_model, schema_keys
 from .state_api import StateAPI
-from .timeline import Timeline
+from .timeline import LiveTimeline, Timeline
 from .timeouts import sync_timeout_unsupported
 from .types import Command
 
@@ -292,7 +292,8 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         self.debug = debug
         self.name = name
         self.config = config
-        self._last_timeline: Timeline | None = None
+        self._last_timeline: LiveTimeline | None = None  # the latest run's, as it writes it
+        self._last_view: Timeline | None = None  # what last_timeline gave for it
         self.record_timeline = timeline
 
     @property
@@ -301,10 +302,15 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
 
         Concurrent runs of one compiled graph each record their own timeline; this
         is whichever started last, so read it right after a run you awaited."""
-        tl = self._last_timeline
-        if tl is not None:
-            tl.resolve()
-        return tl
+        live = self._last_timeline
+        if live is None:
+            return None
+        view = self._last_view
+        if view is None or view.live is not live:  # (one object per run: edits to it stay)
+            view = self._last_view = live.view()
+        else:
+            view.resolve()
+        return view
 
     def get_name(self, suffix: str | None = None) -> str:
         return self.name + (suffix or "")
@@ -351,7 +357,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 modes, sink, subgraphs = prun.modes, prun.sink, True
             if runtime is None:
                 runtime = prun.runtime
-        timeline = Timeline.started(self.name) if self.record_timeline else None
+        timeline = LiveTimeline(self.name) if self.record_timeline else None
         run = Run(
             self, merged, modes=modes, sink=sink, ns=ns, subgraphs=subgraphs, sync=sync,
             runtime=runtime, timeline=timeline, out_keys=out_keys,

@@ -150,6 +150,7 @@ class Task:
         "caller",
         "done",
         "failure",
+        "fut",
         "graphs_run",
         "input",
         "interrupt_idx",
@@ -167,6 +168,7 @@ class Task:
     failure: Any  # set only on an error handler's task: the NodeError it handles
     attempt: tuple[int, float]  # set only on a retried task: (attempt number, first's start)
     graphs_run: int  # set only on a task whose body invoked graphs: how many so far
+    fut: Any  # set only on a task of a step of several: the asyncio task running it
 
     def __init__(
         self, node: CNode, kind: str, key: Any, input: Any, triggers: tuple[str, ...], step: int

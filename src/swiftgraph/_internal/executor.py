@@ -107,7 +107,7 @@ def _invoke(task: Task, fn: UserFn, kwargs: dict[str, Any] | None) -> Any:
     """A plain body's call, in its task's context (:func:`task_context`)."""
     record = task.record
     if record is not None:  # the timeline notes which thread ran the body
-        task.run.timeline.live[record + LIVE_THREAD] = threading.current_thread().name
+        task.run.timeline[record + LIVE_THREAD] = threading.current_thread().name
     if task.node.call_args:
         args, kw = task.input
         return fn.fn(*args, **kw, **kwargs) if kwargs else fn.fn(*args, **kw)
@@ -232,5 +232,5 @@ async def with_retry(task: Task, policies: Sequence[Any], attempt: Callable[[], 
             )
             sleep = interval + (random.uniform(0, 1) if policy.jitter else 0)
             if task.record is not None:
-                task.run.timeline.live[task.record + LIVE_RETRIES] = attempts
+                task.run.timeline[task.record + LIVE_RETRIES] = attempts
             await asyncio.sleep(sleep)

@@ -27,7 +27,7 @@ from . import executor as _executor
 from .algo import apply_writes, plan
 from .compiled_types import CNode, CompiledGraph, Task, task_id
 from .constants import END, INTERRUPT, MISSING, PULL, PUSH, START
-from .context import progress
+from .context import CURRENT_TASK, progress
 from .errors import (
     EmptyInputError,
     ErrorCode,
@@ -49,7 +49,7 @@ from .timeline import (
     LIVE_OUTPUT,
     LIVE_START,
     WIDTH,
-    Timeline,
+    LiveTimeline,
     live_entry,
 )
 from .timeouts import timed
@@ -138,7 +138,7 @@ class Run:
         subgraphs: bool = False,
         sync: bool = False,
         runtime: Any = None,
-        timeline: Timeline | None = None,
+        timeline: LiveTimeline | None = None,
         out_keys: tuple[str, ...] | None = None,
     ) -> None:
         graph: CompiledGraph = owner.graph
@@ -255,7 +255,7 @@ class Run:
                 timeline.start = time.perf_counter()
                 timeline.wall_offset = time.time() - timeline.start
                 timeline.worker = threading.current_thread().name
-            self.tl_mark = len(timeline.live)
+            self.tl_mark = len(timeline)
         cp = self.cp
         try:
             tasks, resumed = await self._begin(input)
@@ -289,7 +289,7 @@ class Run:
                         if timeline is not None and not node.hidden:
                             if cp is not None:
                                 task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
-                            record = task.record = live_entry(timeline.live, task, time.perf_counter())
+                            record = task.record = live_entry(timeline, task, time.perf_counter())
                         try:
                             if fn is None:
                                 result = task.input  # START forwards the input
@@ -323,10 +323,9 @@ class Run:
                             task.writes = writes
                             task.done = True
                             if record is not None:
-                                entries = timeline.live  # type: ignore[union-attr]
-                                entries[record + LIVE_END] = time.perf_counter()
-                                entries[record + LIVE_OUTCOME] = "ok"
-                                entries[record + LIVE_OUTPUT] = reported_output(node, result, writes)
+                                timeline[record + LIVE_END] = time.perf_counter()  # type: ignore[index]
+                                timeline[record + LIVE_OUTCOME] = "ok"  # type: ignore[index]
+                                timeline[record + LIVE_OUTPUT] = reported_output(node, result, writes)  # type: ignore[index]
                             if cp is not None:
                                 await cp.save_writes(task.base, task, writes, last=True)
                         if tasks is None:
@@ -381,7 +380,7 @@ class Run:
                     )
                 tasks = self._plan(updated, sends) if (updated or sends) else []
                 # not kept alive while the next step runs
-                updated = sends = writes = result = record = task = node = fn = ctx = coro = entries = None  # type: ignore[assignment]
+                updated = sends = writes = result = record = task = node = fn = ctx = coro = None  # type: ignore[assignment]
                 if cp is not None:
                     self._emit_checkpoint(tasks)
         except ParentCommand as pc:
@@ -559,12 +558,11 @@ class Run:
         """The timings of the tasks run since the last checkpoint, to be saved with the
         checkpoint: [name, task id, step, start, end, outcome], times in wall-clock
         microseconds (ints: a float's shortest repr costs more to write than the rest)."""
-        tl = self.timeline
-        if tl is None:
+        live = self.timeline
+        if live is None:
             return None
-        live = tl.live
         mark, self.tl_mark = self.tl_mark, len(live)
-        offset = tl.wall_offset
+        offset = live.wall_offset
         out = []
         for at in range(mark, len(live), WIDTH):
             e = live[at:at + WIDTH]
@@ -598,10 +596,6 @@ class Run:
             )
             if touched and "values" in self.modes:
                 self.emit("values", self.read_output())
-
-    def finish_timeline(self) -> None:
-        if self.timeline is not None:
-            self.timeline.resolve()
 
     async def start_step(self, tasks: list[Task]) -> _StepWaiter | None:
         """Start one superstep's tasks, to run concurrently: the waiter the step awaits
@@ -650,9 +644,9 @@ class Run:
         loop = asyncio.get_running_loop()
         waiter = _StepWaiter(self, loop, tasks)
         waiter.was_inline, self.inline = self.inline, False
-        futures = waiter.futures
-        # the waiter's calls run in the thread's one empty context: add_done_callback
-        # would otherwise copy the current one for every task
+        # the waiter's calls run in the thread's one empty context (add_done_callback
+        # would otherwise copy the current one for every task), a direct body's in its
+        # own: the waiter finds the task there (see _StepWaiter.__call__)
         calls = _callbacks_context()
         # A bare async body (see CNode.bare) in a run with nothing to stream or save
         # runs as its own asyncio task, finished by the waiter's callback: no run_task
@@ -666,7 +660,7 @@ class Run:
             t.run, t.base = self, key  # (start_step set them already; Run.execute not)
             node = t.node
             fn = node.fn
-            fut = body = None
+            fut = None
             if direct and node.bare and fn is not None and fn.is_async:
                 ctx = task_context(t)
                 try:
@@ -675,12 +669,11 @@ class Run:
                     pass
                 else:
                     if timeline is not None and not node.hidden:
-                        t.record = live_entry(timeline.live, t, time.perf_counter())
-                    fut = loop.create_task(coro, context=ctx)
-                    body = t
-            if fut is None:
-                fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
-            futures[fut] = body
+                        t.record = live_entry(timeline, t, time.perf_counter())
+                    fut = t.fut = loop.create_task(coro, context=ctx)
+                    fut.add_done_callback(waiter, context=ctx)
+                    continue
+            fut = t.fut = loop.create_task(self.run_task(t, False) if run_one is None else run_one(t, False))
             fut.add_done_callback(waiter, context=calls)
         return waiter
 
@@ -689,9 +682,11 @@ class Run:
         (``interrupted``: the caller re-raises that): stop what still runs, note the
         interrupts, raise the first failure."""
         waiter.stopping = True
-        futures = waiter.futures
+        # (a direct body's task is done once its ``fut`` is cleared: see _StepWaiter)
+        futs = [(t, getattr(t, "fut", None)) for t in waiter.tasks]  # (None: not started)
+        running = [(t, f) for t, f in futs if f is not None and not f.done()]
         if interrupted:
-            for fut in futures:
+            for _, fut in running:
                 fut.cancel()
         try:
             if waiter.failed or waiter.done.cancelled():
@@ -700,7 +695,7 @@ class Run:
                 # LangGraph, the step waits for them and keeps (saves) their writes, so
                 # resuming doesn't run them again. The rest stop.
                 keep = waiter.failed is not None and self.sync
-                pending = [(t, f) for t, f in zip(waiter.tasks, futures) if not f.done()]
+                pending = [(t, f) for t, f in running if not f.done()]
                 for t, fut in pending:
                     if not (keep and _runs_in_a_thread(t)):
                         fut.cancel()
@@ -754,7 +749,7 @@ class Run:
         if self.timeline is not None and not node.hidden:
             if self.cp is not None:
                 task.id  # noqa: B018 (its writes are saved by id: the timeline keeps it too)
-            record = task.record = live_entry(self.timeline.live, task, time.perf_counter())
+            record = task.record = live_entry(self.timeline, task, time.perf_counter())
         modes = self.modes
         debug = False
         if modes:
@@ -873,7 +868,7 @@ class Run:
         handler.run, handler.base = self, task.base
         handler.failure = NodeError(task.node.name, exc)
         if self.timeline is not None:
-            handler.record = live_entry(self.timeline.live, handler, time.perf_counter())
+            handler.record = live_entry(self.timeline, handler, time.perf_counter())
         try:
             result, writes = await self.call_body(handler)
             if writes is None:
@@ -932,7 +927,7 @@ class Run:
 
     def _ended(self, record: int, outcome: str, output: Any = None) -> None:
         """A timeline entry (at offset ``record`` of this run's timeline) ends now."""
-        live = self.timeline.live  # type: ignore[union-attr]
+        live: LiveTimeline = self.timeline  # type: ignore[assignment]
         live[record + LIVE_END] = time.perf_counter()
         live[record + LIVE_OUTCOME] = outcome
         if output is not None:
@@ -943,7 +938,7 @@ class Run:
         and, streaming tasks, its result event say so."""
         if record is not None:
             self._ended(record, "cancelled" if isinstance(exc, asyncio.CancelledError) else "error")
-            self.timeline.live[record + LIVE_ERROR] = repr(exc)  # type: ignore[union-attr]
+            self.timeline[record + LIVE_ERROR] = repr(exc)  # type: ignore[index]
         if debug and not isinstance(exc, asyncio.CancelledError):
             self._emit_task_result(task, exc)
 
@@ -964,13 +959,13 @@ class Run:
         task.run = self
         record = None
         if self.timeline is not None:  # (task.record: its caller's entry, the parent)
-            record = task.record = live_entry(self.timeline.live, task, time.perf_counter(), task.record)
+            record = task.record = live_entry(self.timeline, task, time.perf_counter(), task.record)
         saved = self.saved.get(task.id) if self.saved else None
         if saved is not None:
             for chan, value in saved:
                 if chan == "__return__":  # finished before the run was cut short: replay
                     if record is not None:
-                        live = self.timeline.live  # type: ignore[union-attr]
+                        live: LiveTimeline = self.timeline  # type: ignore[assignment]
                         live[record + LIVE_END] = live[record + LIVE_START]
                         live[record + LIVE_OUTCOME] = "cached"
                     return value
@@ -1334,24 +1329,25 @@ class _StepWaiter:
     as ``run_task`` finishes the others: their writes, their timeline entry, the note
     naming a failed task."""
 
-    __slots__ = ("done", "failed", "futures", "paused", "remaining", "run", "stopping", "tasks", "was_inline")
+    __slots__ = ("done", "failed", "paused", "remaining", "run", "stopping", "tasks", "was_inline")
 
     def __init__(self, run: Run, loop: asyncio.AbstractEventLoop, tasks: list[Task]) -> None:
         self.run = run
         self.done: asyncio.Future[None] = loop.create_future()
-        self.tasks = tasks  # those it waits for, in the order their futures were made
+        self.tasks = tasks  # those it waits for, each with its asyncio task (Task.fut)
         self.remaining = len(tasks)
         self.failed: BaseException | None = None
-        # every task's future -> the task whose body it runs directly (None: run_task)
-        self.futures: dict[asyncio.Task[Any], Task | None] = {}
         self.paused: list[tuple[Task, GraphInterrupt]] | tuple[()] = ()  # a list once one is
         self.stopping = False  # the step cancels what still runs: a cancelled body is not a failure
         self.was_inline = False  # the run's ``inline`` before the step (see Run._launch_step)
 
     def __call__(self, fut: asyncio.Task[Any]) -> None:
         self.remaining -= 1
-        task = self.futures.get(fut)
+        # a task whose body its asyncio task runs directly: called in the body's context,
+        # where that task is the current one (run_task's are called in an empty one)
+        task = CURRENT_TASK.get()
         if task is not None:
+            task.fut = None  # (no cycle left: task -> its asyncio task -> context -> task)
             exc = self._finish(task, fut)
         # ``exception()`` is asked of every task, not only until the first failure: it
         # marks the error retrieved, else asyncio logs "Task exception was never

@@ -1,12 +1,13 @@
 """The run timeline: one record per task, cheap enough to leave on.
 
 While a run is live the engine keeps each task's entry as :data:`WIDTH` consecutive
-slots of one flat list per run (``Timeline.live``; ``LIVE_*`` slots: the task's name,
-start, end, outcome, error, parent entry, retries, output, thread, then its identity),
-and a task knows its entry by the offset of its first slot. No object per task: with
-thousands of runs waiting at once, every object a run keeps is one more for the
-garbage collector to walk. :meth:`Timeline.resolve` turns them into
-:class:`TaskRecord` objects when somebody reads the timeline. Everything that *reads* a timeline (critical path,
+slots of one flat list per run, a :class:`LiveTimeline` (``LIVE_*`` slots: the task's
+name, start, end, outcome, error, parent entry, retries, output, thread, then its
+identity), and a task knows its entry by the offset of its first slot. One object per
+run, none per task: with thousands of runs waiting at once, every object a run keeps
+is one more for the garbage collector to walk. A reader gets a :class:`Timeline` on
+it (:meth:`LiveTimeline.view`), whose :meth:`Timeline.resolve` turns the entries into
+:class:`TaskRecord` objects. Everything that *reads* a timeline (critical path,
 Gantt charts, the HTML report) lives in :mod:`swiftgraph.report`, a leaf the core
 never imports.
 """
@@ -27,12 +28,6 @@ Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"
 LIVE_IDENTITY = slice(9, 16)
 WIDTH = 16
 """Slots per entry in ``Timeline.live``."""
-
-UNRESOLVED: list[Any] = []
-"""The ``tasks`` a run's timeline starts with: one shared, never-written list, so that
-thousands of waiting runs don't each hold an empty one. :meth:`Timeline.resolve`, which
-every reader of a run's timeline calls first, gives the timeline its own."""
-
 
 def _output(writes: Any) -> Any:
     """What a task wrote to the state (edge triggers left out), for reports."""
@@ -109,6 +104,7 @@ class Timeline:
     end: float | None = None
     tasks: list[TaskRecord] = field(default_factory=list)
     live: list[Any] = field(default_factory=list, repr=False, compare=False)
+    """The entries resolve() reads: the run's :class:`LiveTimeline` on a view of a run."""
     worker: str = ""
     """The OS thread of the run's event loop (where async bodies run)."""
     wall_offset: float = 0.0
@@ -121,21 +117,15 @@ class Timeline:
     """The records turned while their task was running, with their entries' offsets:
     the next :meth:`resolve` reads those entries again."""
 
-    @classmethod
-    def started(cls, graph: str) -> Timeline:
-        """A run's timeline, as the engine makes one for every run (cheaper than the
-        dataclass's ``__init__``, with its keywords and default factories)."""
-        self = object.__new__(cls)
-        self.run_id, self.graph, self.start, self.end, self.tasks = "", graph, 0.0, None, UNRESOLVED
-        self.live, self.worker, self.wall_offset, self.resolved, self.running = [], "", 0.0, 0, None
-        return self
-
     def resolve(self) -> None:
         """Turn the engine's live entries into :class:`TaskRecord` objects: the entries
-        not turned yet, and again those that were running when last turned."""
-        if self.tasks is UNRESOLVED:
-            self.tasks = []
+        not turned yet, and again those that were running when last turned. A view of
+        a run also takes the run's times as they are now."""
         live = self.live
+        if type(live) is LiveTimeline:
+            self.start, self.end, self.worker, self.wall_offset = (
+                live.start, live.end, live.worker, live.wall_offset,
+            )
         if self.running:
             still = []
             for at, record in self.running:
@@ -173,3 +163,29 @@ class Timeline:
     @property
     def wall(self) -> float:
         return 0.0 if self.end is None else self.end - self.start
+
+
+class LiveTimeline(list):  # type: list[Any]
+    """A run's timeline as the engine writes it: the entries (:data:`WIDTH` slots each,
+    see the module docstring) in the list itself, and the run's times as attributes.
+
+    Why a list with attributes, not a :class:`Timeline` holding a list: it is one
+    object per run instead of two, and thousands of runs waiting at once each keep
+    theirs. Readers never see it: :meth:`view` gives them a :class:`Timeline`. A
+    subgraph's run writes to its parent's."""
+
+    __slots__ = ("end", "graph", "start", "wall_offset", "worker")
+
+    def __init__(self, graph: str) -> None:
+        self.graph = graph
+        self.start = 0.0  # (perf_counter; 0.0 until the run that owns it starts)
+        self.end: float | None = None
+        self.worker = ""
+        self.wall_offset = 0.0
+
+    def view(self) -> Timeline:
+        """A :class:`Timeline` reading this run's entries (resolved: call
+        :meth:`Timeline.resolve` again to catch up with a run that goes on)."""
+        tl = Timeline(graph=self.graph, live=self)
+        tl.resolve()
+        return tl
