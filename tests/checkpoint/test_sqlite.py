@@ -201,3 +201,31 @@ def test_async_durability_stores_while_a_long_sync_run_goes_on(tmp_path):
     assert out["log"] == list(range(8))
     # the last node ran ~0.4 s into the run: most checkpoints before it were stored
     assert seen[-1] >= 4, seen
+
+
+def test_metadata_text_is_what_json_dumps_writes(tmp_path):
+    """The SQL savers store metadata as the stdlib encoder's text (see checkpoint._sql):
+    kept when the encoder is made once instead of per call, errors included."""
+    import json
+    import math
+
+    from swiftgraph.checkpoint._sql import dump_metadata
+
+    tricky = {
+        "source": "loop", "step": 3, "parents": {"": "x"}, 1: "an int key",
+        "text": "é\x00\u2028😀\ud800", "floats": [2.5, -0.0, math.inf, math.nan, 1e300],
+        "nested": [{"a": [None, True, False]}, 10**30],
+    }
+    for meta in (tricky, {}, {"source": "input", "step": -1}):
+        assert dump_metadata(meta) == json.dumps(meta, separators=(",", ":"))
+    cycle: dict = {}
+    cycle["me"] = cycle
+    with pytest.raises(ValueError, match="Circular reference"):
+        dump_metadata(cycle)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dump_metadata({"x": object()})
+    with SqliteSaver.from_conn_string(tmp_path / "cp.sqlite") as saver:
+        record = CheckpointRecord("t", "", new_checkpoint_id(), None, 0, "now", tricky, b"x")
+        saver.put(record)
+        got = saver.get("t", "").metadata
+    assert json.dumps(got) == json.dumps(json.loads(json.dumps(tricky)))  # (NaN != NaN)
