@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from swiftgraph._internal import bodies
 from swiftgraph._internal.context import current_task
-from swiftgraph._internal.loop import task_config
+from swiftgraph._internal.taskinfo import task_config
 
 
 class RunnableConfig(TypedDict, total=False):
@@ -49,7 +50,7 @@ def get_store() -> Any:
 def get_runtime(context_schema: Any = None) -> Any:
     """The ``Runtime`` of the running graph."""
     task = _task()
-    return task.run.get_runtime(task)
+    return bodies.get_runtime(task.run, task)
 
 
 __all__ = ["RunnableConfig", "get_config", "get_runtime", "get_store", "get_stream_writer"]

@@ -122,9 +122,10 @@ async def store(run: Run, task: Task, entry: Entry, writes: Sequence[tuple[str, 
 
 async def serve_step(
     run: Run, tasks: list[Task]
-) -> tuple[list[Task], Callable[[Task, bool], Coroutine[Any, Any, None]]]:
+) -> tuple[list[Task], Callable[[Task, bool], Coroutine[Any, Any, None]] | None]:
     """Finish the step's tasks found in the cache; return the tasks left to run and
-    how to run each (``run.run_task``, then store its writes if it is cached)."""
+    how to run each: ``bodies.run_task`` (None), or that and then store its writes if
+    it is cached."""
     entries: dict[Task, Entry] = {}
     # LangGraph looks up one task per key, the last to ask, so others with the same
     # key run; hits are served in the order their keys first came up
@@ -135,15 +136,17 @@ async def serve_step(
             entries[task] = entry
             asking[entry[0]] = task
     if not entries:
-        return tasks, run.run_task
+        return tasks, None
     found = await run.cache.aget(list(asking))
     for full, task in asking.items():
         if full in found:
             await _served(run, task, decode(found[full]))
     left = [task for task in tasks if not task.done]
 
+    from .bodies import run_task  # (bodies imports this module)
+
     async def run_and_store(task: Task, alone: bool = False) -> None:
-        await run.run_task(task, alone)
+        await run_task(run, task, alone)
         entry = entries.get(task)
         if entry is not None and task.done:
             await store(run, task, entry, task.writes)
@@ -166,7 +169,9 @@ async def _served(run: Run, task: Task, writes: list[tuple[str, Any]]) -> None:
     if run.cp is not None:
         await run.cp.save_writes(task.base, task, writes)
     if "updates" in run.modes and not node.hidden:
-        chunk = writes[0][1] if node.returns else run._update_chunk(writes)
+        from .events import update_chunk
+
+        chunk = writes[0][1] if node.returns else update_chunk(run, writes)
         run.emit("updates", {node.name: chunk, "__metadata__": {"cached": True}})
 
 
@@ -179,7 +184,9 @@ async def serve_call(run: Run, task: Task, entry: Entry, record: int | None) -> 
     writes = decode(found[full])  # [("__return__", value)]
     value = writes[0][1]
     if record is not None:
-        run._ended(record, "cached", value)
+        from .bodies import ended  # (bodies imports this module)
+
+        ended(run, record, "cached", value)
     if run.cp is not None:
         await run.cp.save_writes(task.base, task, writes)
     if "updates" in run.modes:

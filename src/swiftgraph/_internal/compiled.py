@@ -224,7 +224,7 @@ def _nest(run: Run, parent: Any) -> None:
     the node, which then pauses the parent. When the node runs again (the parent
     resumes it), the graph carries on from its checkpoint instead of its input (see
     ``Run._begin``): a finished one returns its state, an interrupted one resumes with
-    the node's answer. As for a subgraph that is a node (``Run._call_subgraph``)."""
+    the node's answer. As for a subgraph that is a node (``bodies.call_subgraph``)."""
     from .persistence import Checkpointing
 
     prun, pcp = parent.run, parent.run.cp

@@ -65,13 +65,13 @@ class CNode:
     # Run.execute)
     bare: bool = False
     # a plain (def) body with conditional edges whose path functions are all plain:
-    # they run where the body ran, right after it (see Run._attempt)
+    # they run where the body ran, right after it (see bodies.attempt_once)
     sync_routes: bool = False
     # the graph its body invokes, if it names one (compiled.invoked_graph): its
     # snapshots show that graph's state, as a subgraph node's
     invokes: Any = None
     timeout: Any = None  # a TimeoutPolicy (coerced) for each attempt: see timeouts.py
-    error_handler: str | None = None  # the node that runs when this one fails (Run.run_task)
+    error_handler: str | None = None  # the node that runs when this one fails (bodies.run_task)
     # an error handler's: the parameter typed NodeError, which receives the failure
     error_param: str | None = None
     # a dict it returns is what a report shows of its writes: every key it may write

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import syncbridge
+from .bodies import run_call
 from .caching import node_namespace, task_namespace
 from .callables import INJECTABLE, UserFn
 from .channels import LastValue
@@ -198,7 +199,7 @@ class _TaskFunction(Generic[R]):
         except RuntimeError:
             running = None
         if running is not None and running is loop:
-            return _AsyncTaskFuture(run.run_call(task), running, run)
+            return _AsyncTaskFuture(run_call(run, task), running, run)
         if running is None and syncbridge.drives(loop):
             # a plain body the loop runs inline (executor.hide_loop): the loop waits
             # for it, so the call could never run
@@ -211,7 +212,7 @@ class _TaskFunction(Generic[R]):
                 "function `async def` and await the task."
             )
         fut: TaskFuture[Any] = TaskFuture()
-        cfut = asyncio.run_coroutine_threadsafe(run.run_call(task), loop)
+        cfut = asyncio.run_coroutine_threadsafe(run_call(run, task), loop)
         _chain(cfut, fut)
         return fut
 

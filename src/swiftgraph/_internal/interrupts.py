@@ -68,7 +68,7 @@ _NONE_LEFT = object()
 
 def _take_null_resume(run: Any, task_id: str) -> Any:
     """Take the answer nobody was waiting for, if no other task took it first; it
-    becomes this task's answer (saved as such if the task asks again: loop._interrupted).
+    becomes this task's answer (saved as such if the task asks again: bodies.interrupted).
     Only tasks of the step it was given at get here (a later step's question is new)."""
     try:
         value = run.null_resume.pop()  # atomic: tasks in worker threads may ask at once

@@ -104,7 +104,7 @@ def callback_manager(handler: StreamMessagesHandler, task: Any, config: dict[str
     """The callback manager in a node's config: the run's handler (plus the caller's
     own callbacks), the config's tags, and the metadata LangGraph gives a node's
     callbacks (its config metadata plus ``ls_integration``)."""
-    from .loop import task_metadata
+    from .taskinfo import task_metadata
 
     run = task.run
     cls = CallbackManager if run.sync else AsyncCallbackManager
@@ -143,7 +143,7 @@ class _TaskConfigView(dict):  # type: ignore[type-arg]
         task = CURRENT_TASK.get()
         if task is None or task.run is None:
             return self.outer or {}
-        from .loop import task_config
+        from .taskinfo import task_config
 
         return task_config(task)
 

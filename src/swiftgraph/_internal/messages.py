@@ -117,7 +117,7 @@ class RunMessages:
 
     def node_end(self, task: Any, result: Any) -> None:
         """Stream the new messages a node returned, with its metadata."""
-        from .loop import task_metadata
+        from .taskinfo import task_metadata
         from .types import Command
 
         meta = task_metadata(task, HAS_LANGCHAIN)

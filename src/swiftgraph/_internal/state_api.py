@@ -456,7 +456,7 @@ async def _subgraph_state(
     config of the namespace the subgraph checkpoints under (pass it to ``get_state``
     to read the subgraph), or with ``get_state(subgraphs=True)`` the subgraph's own
     latest snapshot, recursively."""
-    from .loop import subgraph_ns
+    from .taskinfo import subgraph_ns
 
     task_ns = subgraph_ns(task)
     if ns:
