@@ -5,8 +5,9 @@ Layout. The public modules mirror LangGraph's import paths and only re-export:
 task), ``swiftgraph.types``, ``swiftgraph.errors``, ``swiftgraph.config``,
 ``swiftgraph.runtime`` and ``swiftgraph.checkpoint.*``. The engine lives in the
 private package ``swiftgraph._internal``: the superstep algorithm as pure
-functions (``algo``), one driver loop (``loop``), the executor seam that runs
-node bodies (``executor``), and the sync bridge (``syncbridge``). Integrations
+functions (``algo``), one driver loop (``loop``), running one task (``bodies``),
+the executor seam that runs node bodies (``executor``), and the sync bridge
+(``syncbridge``). Integrations
 (SQLite, Postgres, the CLI, reports) are leaves: the core never imports them.
 
 Importing ``swiftgraph`` itself loads nothing heavy; import the module you need.
