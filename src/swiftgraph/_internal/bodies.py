@@ -424,7 +424,7 @@ async def routed_writes(run: Run, task: Task, result: Any) -> list[tuple[str, An
             )
             writes.extend(route(graph, node, branch, out))
     except GraphInterrupt:
-        task.writes = writes  # (see _show_interrupted)
+        task.writes = writes  # (see Run._show_interrupted)
         raise
     return writes
 
@@ -439,7 +439,7 @@ def own_writes(run: Run, task: Task, result: Any) -> list[tuple[str, Any]]:
 
 
 def routed(run: Run, task: Task, result: Any) -> tuple[Any, list[tuple[str, Any]]]:
-    """:meth:`_writes` for plain path functions, called where the body ran (see
+    """:func:`routed_writes` for plain path functions, called where the body ran (see
     attempt_once): ``(result, writes)``."""
     node, graph = task.node, run.graph
     writes = own_writes(run, task, result)
@@ -452,12 +452,15 @@ def routed(run: Run, task: Task, result: Any) -> tuple[Any, list[tuple[str, Any]
                 out = asyncio.run(out)  # (no loop runs here: see executor.hide_loop)
             writes.extend(route(graph, node, branch, out))
     except GraphInterrupt:
-        task.writes = writes  # (see _show_interrupted)
+        task.writes = writes  # (see Run._show_interrupted)
         raise
     return result, writes
 
 
 async def call_subgraph(run: Run, task: Task) -> Any:
+    """A subgraph node's task: the subgraph's own run (``child``), under the node's
+    namespace and, in a checkpointed run, in the same thread; its interrupts and
+    breakpoints pause this run, and a resumed one carries on from its checkpoints."""
     sub = task.node.subgraph
     ns = run.ns + (subgraph_ns(task),)
     config = dict(run.config)
