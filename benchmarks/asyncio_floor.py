@@ -1,15 +1,21 @@
-"""The floor under the concurrency workload: the lesson's 4-node flow written as
-plain asyncio (no engine at all), 10,000 runs gathered at once.
+"""The floors under two workloads, written as plain asyncio (no engine at all):
+
+* ``concurrency``: the lesson's 4-node flow, 10,000 runs gathered at once;
+* ``sleep_fanout``: 1,000 coroutines that each ``await asyncio.sleep(0.05)``,
+  gathered: wall ÷ 50 ms, the median of 9.
 
     python benchmarks/asyncio_floor.py [N]
 
-Whatever an engine adds sits on top of this number: it is what asyncio itself costs
-on the machine for three sleeps, one gather and a few dict updates per run.
+Whatever an engine adds sits on top of these numbers: they are what asyncio itself
+costs on the machine for the same waits (three sleeps, one gather and a few dict
+updates per run; a thousand tasks and their timers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import statistics
 import sys
 import time
 
@@ -52,6 +58,23 @@ async def main(n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+async def nap() -> dict:
+    await asyncio.sleep(0.05)
+    return {"count": 1}
+
+
+async def sleep_fanout(branches: int = 1_000, samples: int = 9) -> float:
+    ratios = []
+    for _ in range(samples):
+        gc.collect()
+        t0 = time.perf_counter()
+        done = await asyncio.gather(*[nap() for _ in range(branches)])
+        ratios.append((time.perf_counter() - t0) / 0.05)
+        assert len(done) == branches
+    return statistics.median(ratios)
+
+
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     print(f"plain asyncio, {n} concurrent runs: {asyncio.run(main(n)):,.0f} runs/s")
+    print(f"plain asyncio, 1,000 x sleep(50 ms) gathered: {asyncio.run(sleep_fanout()):.2f}x the 50 ms")
