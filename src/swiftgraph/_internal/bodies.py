@@ -375,6 +375,8 @@ async def call_body(run: Run, task: Task) -> tuple[Any, list[tuple[str, Any]] | 
 
 
 async def _call_body(run: Run, task: Task) -> tuple[Any, list[tuple[str, Any]] | None]:
+    """:func:`call_body` past the run's concurrency limit: a subgraph's run, or the
+    body's attempts under its timeout and retry policy."""
     node = task.node
     if node.subgraph is not None:
         if node.timeout is not None:
@@ -530,6 +532,8 @@ async def call_subgraph(run: Run, task: Task) -> Any:
 
 
 def inject(run: Run, task: Task, names: tuple[str, ...]) -> dict[str, Any]:
+    """The keyword arguments a body asks for by name (``config``, ``writer``,
+    ``runtime``, ``store``, ``previous``; see ``callables.INJECTABLE``)."""
     out: dict[str, Any] = {}
     for name in names:
         if name == "config":

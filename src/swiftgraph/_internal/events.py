@@ -61,6 +61,8 @@ def emit_checkpoint(
 
 
 def checkpoint_task(run: Run, task: Task, asked: dict[str, list[Any]] | None) -> dict[str, Any]:
+    """A task as a ``checkpoints`` event lists it: its result when done, the questions
+    it asked (``asked``: by task id), where a subgraph it runs checkpoints."""
     out: dict[str, Any] = {"id": task.id, "name": task.name}
     if task.done:
         result = result_payload(task, run.out_key_set)
@@ -94,6 +96,7 @@ def replay_cached(run: Run, tasks: list[Task], cached: list[Task]) -> None:
 
 
 def emit_done(run: Run, task: Task, writes: list[tuple[str, Any]], result: Any) -> None:
+    """A task finished: its ``updates`` chunk and its ``tasks`` result event."""
     node = task.node
     if run.modes and not node.hidden:
         if "updates" in run.modes:
@@ -104,6 +107,8 @@ def emit_done(run: Run, task: Task, writes: list[tuple[str, Any]], result: Any) 
 
 
 def update_chunk(run: Run, writes: Sequence[tuple[str, Any]]) -> Any:
+    """A task's ``updates`` chunk, as LangGraph shapes it: its writes to output keys as
+    a dict, a list of one-key dicts when it wrote a key twice, None when none."""
     keys = run.out_key_set
     mine = [(k, v) for k, v in writes if k in keys]
     if not mine:
@@ -115,6 +120,7 @@ def update_chunk(run: Run, writes: Sequence[tuple[str, Any]]) -> Any:
 
 
 def emit_task_start(run: Run, task: Task) -> None:
+    """A task's ``tasks`` start event (and ``debug``'s)."""
     payload = {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers}
     run.emit("tasks", payload)
     emit_debug(run, task, "task", payload)
@@ -127,6 +133,8 @@ def emit_task_result(
     result: dict[str, Any] | None = None,
     interrupts: list[Any] = (),  # type: ignore[assignment]
 ) -> None:
+    """A task's ``tasks`` result event (and ``debug``'s): its result or error, and the
+    interrupts it raised."""
     keys = run.out_key_set
     if result is None:
         result = result_payload(task, keys) if error is None else {}
@@ -144,6 +152,8 @@ def emit_task_result(
 
 
 def result_payload(task: Task, keys: frozenset[str]) -> dict[str, Any]:
+    """A task's writes to ``keys`` as a result event shows them: a key written more than
+    once holds ``{"$writes": [...]}``, as in LangGraph."""
     result: dict[str, Any] = {}
     for k, v in task.writes:
         if k not in keys:
@@ -158,6 +168,7 @@ def result_payload(task: Task, keys: frozenset[str]) -> dict[str, Any]:
 
 
 def emit_debug(run: Run, task: Task, kind: str, payload: dict[str, Any]) -> None:
+    """``payload`` as a ``debug`` event of type ``kind``, when ``debug`` is streamed."""
     if "debug" in run.modes:
         from datetime import datetime, timezone
 

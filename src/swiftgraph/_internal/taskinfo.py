@@ -74,6 +74,7 @@ def subgraph_ns(task: Task) -> str:
 
 
 def task_ns(task: Task) -> str:
+    """The checkpoint namespace a task's config names (``langgraph_checkpoint_ns``)."""
     caller = getattr(task, "caller", None)  # a Functional API call nests under its caller
     if caller is not None:
         return f"{task_ns(caller)}|{task.name}:{task.id}"
