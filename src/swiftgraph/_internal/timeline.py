@@ -27,7 +27,7 @@ Outcome = Literal["running", "ok", "error", "interrupted", "cached", "cancelled"
 # input, id if known
 LIVE_IDENTITY = slice(9, 16)
 WIDTH = 16
-"""Slots per entry in ``Timeline.live``."""
+"""Slots per entry in a :class:`LiveTimeline`."""
 
 def _output(writes: Any) -> Any:
     """What a task wrote to the state (edge triggers left out), for reports."""
@@ -165,7 +165,7 @@ class Timeline:
         return 0.0 if self.end is None else self.end - self.start
 
 
-class LiveTimeline(list):  # type: list[Any]
+class LiveTimeline(list[Any]):
     """A run's timeline as the engine writes it: the entries (:data:`WIDTH` slots each,
     see the module docstring) in the list itself, and the run's times as attributes.
 
