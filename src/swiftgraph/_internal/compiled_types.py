@@ -75,7 +75,7 @@ class CNode:
     # an error handler's: the parameter typed NodeError, which receives the failure
     error_param: str | None = None
     # a dict it returns is what a report shows of its writes: every key it may write
-    # is a state key a report shows (see loop.reported_output)
+    # is a state key a report shows (see bodies.reported_output)
     reports_dicts: bool = False
 
     def __post_init__(self) -> None:

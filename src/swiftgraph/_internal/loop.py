@@ -578,7 +578,6 @@ class Run:
                 return None
         if self.modes and not started and ("tasks" in self.modes or "debug" in self.modes):
             for task in tasks:
-                task.run = self
                 if not task.node.hidden:
                     emit_task_start(self, task)
         if self.pace is not None:
@@ -644,8 +643,9 @@ class Run:
         interrupts, raise the first failure."""
         waiter.stopping = True
         # (a direct body's task is done once its ``fut`` is cleared: see _StepWaiter)
-        futs = [(t, getattr(t, "fut", None)) for t in waiter.tasks]  # (None: not started)
-        running = [(t, f) for t, f in futs if f is not None and not f.done()]
+        running = [  # (no fut: not started)
+            (t, f) for t in waiter.tasks if (f := getattr(t, "fut", None)) is not None and not f.done()
+        ]
         if interrupted:
             for _, fut in running:
                 fut.cancel()
