@@ -419,7 +419,7 @@ class Run:
         restored checkpoint (``None`` or ``Command(resume=...)`` as input)."""
         restored = checkpoint_id = None
         if self.cp is not None:  # persistence (and its serializer) loads only for checkpointed runs
-            from .persistence import restore_into
+            from .restore import restore_into
 
             # (a subgraph's or nested graph's run always carries on from its namespace's
             # latest: a checkpoint_id in its config is its parent's, for time travel)
@@ -440,7 +440,7 @@ class Run:
                 raise EmptyInputError("Received no input for __start__")
             if checkpoint_id and input is None:
                 await self._fork(restored)
-            from .persistence import interrupts_of, resume_plan
+            from .restore import interrupts_of, resume_plan
 
             asked = {tid: interrupts_of(w, len(self.resumes.get(tid, ()))) for tid, w in self.saved.items()}
             tasks = resume_plan(self, restored, input)

@@ -92,7 +92,7 @@ class StateAPI:
         self, saver: Any, config: dict[str, Any], thread_id: str, ns: str,
         checkpoint_id: str | None, subgraphs: bool,
     ) -> StateSnapshot:
-        from .persistence import load
+        from .restore import load
 
         restored = await load(saver, thread_id, ns, checkpoint_id, with_writes=True)
         if restored is None:
@@ -106,7 +106,8 @@ class StateAPI:
         subgraphs: bool = False,
     ) -> StateSnapshot:
         from .algo import apply_writes
-        from .persistence import ERROR, interrupts_of, pending_tasks, restore_into
+        from .persistence import ERROR
+        from .restore import interrupts_of, pending_tasks, restore_into
 
         run = self._temp_run(thread_id, ns, saver)
         restore_into(run, restored)
@@ -179,7 +180,7 @@ class StateAPI:
     async def _history(
         self, config: dict[str, Any], *, filter: Any, before: Any, limit: int | None
     ) -> list[StateSnapshot]:
-        from .persistence import load
+        from .restore import load
 
         saver = self._saver()
         thread_id, ns, checkpoint_id = self._where(config)
@@ -252,7 +253,7 @@ class StateAPI:
         updates: list[StateUpdate],
     ) -> dict[str, Any]:
         """One superstep of updates, saved as one checkpoint (see update_state)."""
-        from .persistence import load, pending_tasks, restore_into
+        from .restore import load, pending_tasks, restore_into
 
         run = self._temp_run(thread_id, ns, saver)
         restored = await load(saver, thread_id, ns, checkpoint_id, with_writes=True)
