@@ -119,9 +119,13 @@ async def run_task(run: Run, task: Task, alone: bool = False) -> None:
             return
         failure = await task_failed(run, task, record, exc, debug)
         if failure is exc:
+            failure = None  # this frame is in the error's traceback: it must not hold it
             raise
         if failure is not None:
-            raise failure from exc
+            try:
+                raise failure from exc
+            finally:  # (as above)
+                failure = None
         return
     if record is not None:
         ended(run, record, "ok", reported_output(node, result, writes))
@@ -186,9 +190,13 @@ async def handle_error(
     except BaseException as err:
         failure = await task_failed(run, handler, handler.record, err, debug)
         if failure is err:
+            failure = None  # (see run_task)
             raise
         if failure is not None:
-            raise failure from err
+            try:
+                raise failure from err
+            finally:
+                failure = None
         return
     handler.writes = task.writes = writes  # in the failed task's place (its position in the step's order)
     handler.done = task.done = True
@@ -318,6 +326,9 @@ async def run_call(run: Run, task: Task) -> Any:
     finally:
         if run.open_calls is not None:
             run.open_calls.discard(current)  # type: ignore[arg-type]
+        # a failed call's traceback holds this frame: not the asyncio task (which may
+        # end up holding the error too: a cycle)
+        current = None
     if record is not None:
         ended(run, record, "ok", result)
     if run.modes and "messages" in run.modes:

@@ -545,6 +545,7 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             options=options,
         )
         run.pace = pace
+        driver: asyncio.Task[Any] | None  # (None once it ended: see below)
         if "messages" in modes:
             # a chat model a node calls without passing its config finds the node's
             # callbacks in langchain_core's context variable (as LangGraph sets it)
@@ -594,14 +595,17 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                     drained[0] = None
                 if driver.done():
                     if not buf:
-                        driver.result()
+                        try:
+                            driver.result()
+                        finally:  # this frame is in a failed run's traceback: holding
+                            driver = None  # the task that holds the error would be a cycle
                         return
                     continue
                 woken = waiter[0] = loop.create_future()
                 await woken
                 waiter[0] = None
         finally:
-            if not driver.done():
+            if driver is not None and not driver.done():
                 driver.cancel()
                 try:
                     await driver

@@ -100,6 +100,9 @@ class _AsyncTaskFuture(asyncio.Future):  # type: ignore[type-arg]
             if not self.done():
                 self.set_exception(exc)
                 self.exception()  # retrieved: the awaiter gets it raised
+            # this frame is in the error's traceback: holding the future holding the
+            # error would make a cycle (the failed call freed only by the collector)
+            del self
             raise
         if not self.done():
             self.set_result(value)

@@ -319,9 +319,13 @@ class Run:
                         except BaseException as exc:
                             failure = await task_failed(self, task, record, exc, False)
                             if failure is exc:
+                                failure = None  # (see bodies.run_task)
                                 raise
                             if failure is not None:
-                                raise failure from exc
+                                try:
+                                    raise failure from exc
+                                finally:
+                                    failure = None
                         else:  # (as _StepWaiter._finish, inlined: this is every lone step's path)
                             if node.static_writes:
                                 writes.extend(node.static_writes)
@@ -664,12 +668,18 @@ class Run:
                     await asyncio.wait([f for _, f in pending])
         finally:
             self.inline = waiter.was_inline
+        for t in waiter.tasks:  # done: their asyncio tasks hold the errors (no cycles)
+            t.fut = None
         if interrupted:
             return
         for t, exc in waiter.paused:  # a direct body's GraphInterrupt, as run_task notes it
             await task_failed(self, t, t.record, exc, False)
-        if waiter.failed:
-            raise waiter.failed
+        failure, waiter.failed = waiter.failed, None
+        if failure is not None:
+            try:
+                raise failure
+            finally:  # (see bodies.run_task: the frames in its traceback must not hold it)
+                failure = None
 
 
     # --- stream payloads -------------------------------------------------------------
@@ -716,6 +726,9 @@ class _StepWaiter:
             self.failed = exc
         if (self.failed is not None or self.remaining == 0) and not self.done.done():
             self.done.set_result(None)
+        # a failed body's traceback may hold this frame (as _finish's caller): no cycle
+        # through the error, nor through the asyncio task holding it
+        exc = fut = None  # type: ignore[assignment]
 
     def _finish(self, task: Task, fut: asyncio.Task[Any]) -> BaseException | None:
         """A direct body ended: its writes, or the error the step fails with."""
@@ -725,9 +738,11 @@ class _StepWaiter:
             result = fut.result()
             writes = result_writes(self.run.graph, node, result)
         except GraphInterrupt as exc:  # (no checkpointer: only a nested run's can come)
+            fut = None  # type: ignore[assignment]  # (this frame is in exc's traceback: see __call__)
             self.paused = [*self.paused, (task, exc)]
             return None
         except BaseException as exc:  # the run has no checkpointer: nothing to save
+            fut = None  # type: ignore[assignment]  # (as above)
             if isinstance(exc, asyncio.CancelledError):
                 if self.stopping:
                     failed(self.run, task, record, exc, False)

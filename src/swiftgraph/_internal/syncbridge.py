@@ -16,7 +16,7 @@ import contextvars
 import queue
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -119,10 +119,31 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]], *, read_only: bool = Fa
     loop = _thread_loop()
     coro = make()
     try:
-        return loop.run_until_complete(coro)
+        ok, box = loop.run_until_complete(_outcome(coro))
     except BaseException:
         coro.close()
         raise
+    outcome = box.pop()
+    if ok:
+        return outcome  # type: ignore[no-any-return]
+    try:
+        raise outcome
+    finally:  # this frame is in the error's traceback: it must not hold the error
+        outcome = None
+
+
+async def _outcome(coro: Awaitable[Any]) -> tuple[bool, list[Any]]:
+    """``coro``'s result or error, in a list that the caller empties.
+
+    An error raised out of ``run_until_complete`` would be held by the asyncio task
+    that ran it, which that call's frame holds in turn, and that frame is in the
+    error's traceback (or is the caller of one that is): a cycle keeping the whole
+    failed run, its state included, alive until the garbage collector finds it. As a
+    value taken out of the task's result, the error is held by nothing of the loop's."""
+    try:
+        return True, [await coro]
+    except BaseException as exc:  # noqa: BLE001 (handed back: the caller raises it)
+        return False, [exc]
 
 
 def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
@@ -134,11 +155,17 @@ def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Generator[T, None, Non
     agen = make()
     try:
         while True:
-            try:
-                item = loop.run_until_complete(agen.__anext__())
-            except StopAsyncIteration:
+            ok, box = loop.run_until_complete(_outcome(agen.__anext__()))  # (see _outcome)
+            item = box.pop()
+            if ok:
+                yield item
+                continue
+            if isinstance(item, StopAsyncIteration):
                 return
-            yield item
+            try:
+                raise item
+            finally:  # (see run_sync)
+                item = None
     finally:
         aclose = getattr(agen, "aclose", None)
         if aclose is not None and not loop.is_running():
