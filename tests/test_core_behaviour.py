@@ -83,34 +83,51 @@ async def _failing(state):
     raise ValueError("boom")
 
 
-def _failing_graphs() -> dict[str, object]:
-    from swiftgraph.checkpoint.memory import InMemorySaver
-    from swiftgraph.func import entrypoint, task
-    from swiftgraph.types import RetryPolicy, interrupt
+async def _work(state):
+    await asyncio.sleep(0)
+    return {"log": [1]}
 
-    def chain(last, **compile_kw):
-        g = StateGraph(S)
-        g.add_sequence([("a", _work), ("b", last)])
-        g.add_edge(START, "a")
-        return g.compile(**compile_kw)
 
-    def fan_out(**compile_kw):
-        g = StateGraph(S)
-        for name, fn in {"w0": _failing, "w1": _work, "w2": _work}.items():
-            g.add_node(name, fn)
-            g.add_edge(START, name)
-        return g.compile(**compile_kw)
+def _chain(last, **compile_kw):
+    g = StateGraph(S)
+    g.add_sequence([("a", _work), ("b", last)])
+    g.add_edge(START, "a")
+    return g.compile(**compile_kw)
 
-    retried = StateGraph(S)
+
+def _failing_fan_out(**compile_kw):
+    g = StateGraph(S)
+    for name, fn in {"w0": _failing, "w1": _work, "w2": _work}.items():
+        g.add_node(name, fn)
+        g.add_edge(START, name)
+    return g.compile(**compile_kw)
+
+
+def _retried():
+    from swiftgraph.types import RetryPolicy
+
     retry = RetryPolicy(max_attempts=2, initial_interval=0.0001, jitter=False)
-    retried.add_node("a", _failing, retry_policy=retry)
-    retried.add_edge(START, "a")
-    parent = StateGraph(S)
-    parent.add_node("sub", chain(_failing))
-    parent.add_edge(START, "sub")
+    g = StateGraph(S)
+    g.add_node("a", _failing, retry_policy=retry)
+    g.add_edge(START, "a")
+    return g.compile()
 
-    def ask(state):
-        return {"log": [interrupt("approve?")]}
+
+def _failing_subgraph():
+    g = StateGraph(S)
+    g.add_node("sub", _chain(_failing))
+    g.add_edge(START, "sub")
+    return g.compile()
+
+
+def _asking(state):
+    from swiftgraph.types import interrupt
+
+    return {"log": [interrupt("approve?")]}
+
+
+def _failing_entrypoint():
+    from swiftgraph.func import entrypoint, task
 
     @task
     async def step(x):
@@ -121,35 +138,39 @@ def _failing_graphs() -> dict[str, object]:
     async def flow(x):
         return await step(x)
 
-    return {
-        "chain": chain(_failing),
-        "fan-out": fan_out(),
-        "checkpointed chain": chain(_failing, checkpointer=InMemorySaver()),
-        "checkpointed fan-out": fan_out(checkpointer=InMemorySaver()),
-        "retried": retried.compile(),
-        "subgraph": parent.compile(),
-        "interrupted (no error)": chain(ask, checkpointer=InMemorySaver()),
-        "functional": flow,
-    }
+    return flow
 
 
-async def _work(state):
-    await asyncio.sleep(0)
-    return {"log": [1]}
+def _saver():
+    from swiftgraph.checkpoint.memory import InMemorySaver
+
+    return InMemorySaver()
+
+
+_FAILING = {
+    "chain": lambda: _chain(_failing),
+    "fan-out": _failing_fan_out,
+    "checkpointed chain": lambda: _chain(_failing, checkpointer=_saver()),
+    "checkpointed fan-out": lambda: _failing_fan_out(checkpointer=_saver()),
+    "retried": _retried,
+    "subgraph": _failing_subgraph,
+    "interrupted (no error)": lambda: _chain(_asking, checkpointer=_saver()),
+    "functional": _failing_entrypoint,
+}
 
 
 _threads_used = itertools.count()
 
 
 @pytest.mark.parametrize("how", ["ainvoke", "invoke", "stream"])
-@pytest.mark.parametrize("name", list(_failing_graphs()))
+@pytest.mark.parametrize("name", list(_FAILING))
 def test_failed_runs_leave_no_reference_cycles(name: str, how: str) -> None:
     """A failed run is freed as soon as its caller drops the error: the error's
     traceback holds the engine's frames, so none of them may hold the error back
     (nor the asyncio task or future holding it), or each failure would leave its
     whole run, state included, for the garbage collector. The same for a sync
     stream's end, failed or not (asyncio's StopAsyncIteration)."""
-    graph = _failing_graphs()[name]
+    graph = _FAILING[name]()
     arg = 1 if name == "functional" else {"log": []}
 
     def once() -> None:
