@@ -1,9 +1,7 @@
-"""The ``swiftgraph`` command, run as a subprocess (``python -m swiftgraph.cli``).
-
-Checkpoint commands need ``swiftgraph.checkpoint.sqlite``; the tests that need it are
-``xfail(strict=True)`` while it is missing from the tree (so they must fail then) and
-plain tests once it is there. The inspection commands are also tested in-process
-against a stand-in saver, so their output is covered either way.
+"""The ``swiftgraph`` command, run as a subprocess (``python -m swiftgraph.cli``),
+its checkpoints in a real SQLite file. The inspection commands are also tested
+in-process against a stand-in saver holding hand-made records (exact output for
+known timestamps).
 """
 
 from __future__ import annotations
@@ -25,12 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 UNIT = 0.1
 
-HAVE_SQLITE = importlib.util.find_spec("swiftgraph.checkpoint.sqlite") is not None
-needs_sqlite = pytest.mark.xfail(
-    not HAVE_SQLITE,
-    strict=True,
-    reason="swiftgraph.checkpoint.sqlite (SqliteSaver.from_conn_string) is not in the tree yet",
-)
 
 
 def cli(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 120, **env: str):
@@ -216,10 +208,7 @@ def test_demo_timings_saved_figure_and_report(tmp_path: Path) -> None:
         assert name in html
     ckpt = [line for line in out.splitlines() if line.startswith("checkpoints:")]
     assert len(ckpt) == 1, out
-    if HAVE_SQLITE:
-        assert "swiftgraph.sqlite" in ckpt[0] and (tmp_path / "swiftgraph.sqlite").is_file()
-    else:
-        assert ckpt[0] == "checkpoints: off (swiftgraph.checkpoint.sqlite is not available yet)"
+    assert "swiftgraph.sqlite" in ckpt[0] and (tmp_path / "swiftgraph.sqlite").is_file()
 
 
 def test_demo_plain_custom_report_no_checkpoints(tmp_path: Path) -> None:
@@ -380,7 +369,6 @@ def test_draw_formats(flows: Path) -> None:
 
 
 # --------------------------------------------------------------------------- checkpoints
-@needs_sqlite
 def test_run_with_thread_then_threads_history_report(flows: Path) -> None:
     db = "ck.sqlite"
     for _ in range(2):
@@ -415,7 +403,6 @@ def test_run_with_thread_then_threads_history_report(flows: Path) -> None:
     assert "Rebuilt from checkpoints" not in html
 
 
-@needs_sqlite
 def test_unknown_thread_and_missing_db_exit_2(flows: Path) -> None:
     proc = cli("run", "flows:graph", "--input", '{"name": "Bob"}', "--thread", "main-1",
                "--db", "ck.sqlite", cwd=flows)  # fmt: skip
@@ -429,7 +416,6 @@ def test_unknown_thread_and_missing_db_exit_2(flows: Path) -> None:
     assert not (flows / "nope.sqlite").exists()
 
 
-@needs_sqlite
 def test_demo_checkpoints_are_listed(tmp_path: Path) -> None:
     proc = cli("demo", "--unit", "0.02", "--db", "demo.sqlite", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -439,7 +425,6 @@ def test_demo_checkpoints_are_listed(tmp_path: Path) -> None:
     assert any(n.startswith("hiring-functional-") for n in names), names
 
 
-@needs_sqlite
 def test_report_rebuilt_from_checkpoints_of_another_program(flows: Path) -> None:
     code = textwrap.dedent("""
         import asyncio, contextlib, flows

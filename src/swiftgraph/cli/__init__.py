@@ -31,7 +31,7 @@ exit codes:
   {EXIT_OK}  success
   {EXIT_WORKFLOW}  the workflow raised (or the module defining it failed to import)
   {EXIT_USAGE}  usage error: bad arguments, MODULE:ATTR not found, invalid JSON input,
-     unknown thread, no checkpoint database, SQLite checkpoints not available
+     unknown thread, no checkpoint database
   130 interrupted (Ctrl-C)
 
 checkpoints:

@@ -25,7 +25,6 @@ EXIT_USAGE = 2
 
 DB_ENV = "SWIFTGRAPH_DB"
 DEFAULT_DB = "swiftgraph.sqlite"
-SQLITE_MODULE = "swiftgraph.checkpoint.sqlite"
 
 
 class CliError(Exception):
@@ -340,21 +339,11 @@ def default_db() -> str:
 
 
 def sqlite_saver_class() -> Any:
-    """``SqliteSaver`` when ``swiftgraph.checkpoint.sqlite`` is importable, else None."""
-    try:
-        if importlib.util.find_spec(SQLITE_MODULE) is None:
-            return None
-    except (ImportError, ValueError):
-        return None
-    module = importlib.import_module(SQLITE_MODULE)
-    return getattr(module, "SqliteSaver", None)
+    """``SqliteSaver``, imported when a command first needs it (the others never load
+    it). The tests put a stand-in here."""
+    from swiftgraph.checkpoint.sqlite import SqliteSaver
 
-
-def sqlite_missing_message() -> str:
-    return (
-        f"SQLite checkpoints are not available in this swiftgraph ({SQLITE_MODULE} "
-        "with SqliteSaver is not installed yet)"
-    )
+    return SqliteSaver
 
 
 @contextlib.contextmanager
@@ -362,8 +351,6 @@ def open_saver(path: str, *, must_exist: bool = False) -> Iterator[Any]:
     """A ``SqliteSaver`` on ``path``. ``from_conn_string`` may return the saver or a
     context manager yielding it (LangGraph's style); both work."""
     cls = sqlite_saver_class()
-    if cls is None:
-        raise CliError(sqlite_missing_message())
     if must_exist and not Path(path).is_file():
         raise CliError(f"no checkpoint database at {path} (choose one with --db or ${DB_ENV})")
     made = cls.from_conn_string(str(path))

@@ -25,7 +25,6 @@ from swiftgraph.cli._common import (
     dumps,
     graph_drawing,
     open_saver,
-    sqlite_saver_class,
 )
 
 HELP = "run the lesson's hiring pipeline three ways, with timings, charts and a report"
@@ -59,8 +58,6 @@ def main(args: argparse.Namespace, out: Output) -> int:
     db = None
     if args.no_checkpoints:
         out.line("checkpoints: off (--no-checkpoints)")
-    elif sqlite_saver_class() is None:
-        out.line("checkpoints: off (swiftgraph.checkpoint.sqlite is not available yet)")
     else:
         db = args.db or default_db()
     if db is None:

@@ -26,8 +26,6 @@ from swiftgraph.cli._common import (
     load_target,
     open_saver,
     parse_json,
-    sqlite_missing_message,
-    sqlite_saver_class,
     timeline_of,
     with_checkpointer,
 )
@@ -66,10 +64,7 @@ def main(args: argparse.Namespace, out: Output) -> int:
     saver_path: str | None = None
     own = getattr(graph, "checkpointer", None)
     if args.db or (thread and not own):
-        if sqlite_saver_class() is None:
-            out.note(f"swiftgraph: {sqlite_missing_message()}; running without checkpoints")
-        else:
-            saver_path = args.db or default_db()
+        saver_path = args.db or default_db()
     if saver_path is not None and not thread:
         thread = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     config: dict[str, Any] | None = {"configurable": {"thread_id": thread}} if thread else None
