@@ -19,13 +19,7 @@ import itertools
 import operator
 from typing import Annotated, Any, TypedDict
 
-import pytest
-from conftest import SELFTEST, assert_same, normalize, run_both
-
-
-def mismatch(reason: str):
-    """A known swiftgraph/LangGraph mismatch, left visible until fixed (strict xfail)."""
-    return pytest.mark.xfail(not SELFTEST, strict=True, reason=reason)
+from conftest import assert_same, normalize, run_both
 
 
 class S(TypedDict, total=False):
