@@ -211,7 +211,11 @@ _iso_second = -1
 _iso_prefix = ""
 
 
-def _cache(saver: Any) -> OrderedDict[tuple[str, str, str], Restored]:
+def rebuilt_cache(saver: Any) -> OrderedDict[tuple[str, str, str], Restored]:
+    """The checkpoints of ``saver`` this process rebuilt or wrote last in a run, by
+    (thread, namespace, id), most recent last: a load of one needs no replay. Kept on
+    the saver (checkpoints are never changed once stored, so an entry can't go stale;
+    a deleted one is not found by the saver first)."""
     cache = getattr(saver, "_swiftgraph_cache", None)
     if cache is None:
         cache = OrderedDict()
@@ -222,8 +226,9 @@ def _cache(saver: Any) -> OrderedDict[tuple[str, str, str], Restored]:
     return cache
 
 
-def _remember(saver: Any, key: tuple[str, str, str], restored: Restored) -> None:
-    cache = _cache(saver)
+def remember(saver: Any, key: tuple[str, str, str], restored: Restored) -> None:
+    """Put ``restored`` in :func:`rebuilt_cache`, dropping the oldest past CACHE_SIZE."""
+    cache = rebuilt_cache(saver)
     cache[key] = restored
     cache.move_to_end(key)
     while len(cache) > CACHE_SIZE:
@@ -602,7 +607,7 @@ class Checkpointing:
                     self.queue.append(WriteBatch(self.thread_id, self.ns, base_id, rows))
         await self.flush()
         if last is not None:
-            _remember(self.saver, (self.thread_id, self.ns, last.record.checkpoint_id), last)
+            remember(self.saver, (self.thread_id, self.ns, last.record.checkpoint_id), last)
 
 
 def task_path(task: Task) -> str:

@@ -32,9 +32,9 @@ from .persistence import (
     SNAPSHOT,
     Link,
     Restored,
-    _cache,
-    _remember,
     decode_sends,
+    rebuilt_cache,
+    remember,
 )
 from .serde import SerializationError
 from .types import Interrupt, Send
@@ -56,7 +56,7 @@ async def load(
     graph: CompiledGraph | None = None,
 ) -> Restored | None:
     """Rebuild a checkpoint (the latest when ``checkpoint_id`` is None)."""
-    cache = _cache(saver)
+    cache = rebuilt_cache(saver)
     path: list[CheckpointRecord] | None = None
     if any(k[0] == thread_id and k[1] == ns for k in cache):
         record = await saver.aget(thread_id, ns, checkpoint_id)  # maybe cached: no more yet
@@ -74,7 +74,7 @@ async def load(
     restored = cache.get(key)
     if restored is None:
         restored = await _rebuild(saver, record, path)
-        _remember(saver, key, restored)
+        remember(saver, key, restored)
     restored = Restored(
         record=restored.record,
         state=dict(restored.state),
