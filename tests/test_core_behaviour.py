@@ -78,6 +78,28 @@ def test_finished_runs_leave_no_reference_cycles():
     assert asyncio.run(runs()) == 0
 
 
+def test_building_and_compiling_a_graph_leaves_no_reference_cycles():
+    """Apps that build a graph per request (their tools differ) must not leave one for
+    the garbage collector each time: the builtin reducer's signature (``operator.add``)
+    is read once, not with a class made anew per graph (inspect's way)."""
+
+    def build() -> None:
+        g = StateGraph(S)
+        g.add_node("a", lambda state: {"log": [1]})
+        g.add_edge(START, "a")
+        assert g.compile().invoke({"log": []}) == {"log": [1]}
+
+    build()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            build()
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
 async def _failing(state):
     await asyncio.sleep(0)
     raise ValueError("boom")

@@ -8,6 +8,7 @@ recognised by duck typing, so the core stays dependency-free.
 
 from __future__ import annotations
 
+import types
 import typing
 from collections.abc import Callable
 from functools import cache, lru_cache
@@ -71,11 +72,19 @@ def _reducer(key: str, typ: Any) -> Callable[[Any, Any], Any] | None:
         return None
     import inspect
 
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return fn
-    positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    # a module's builtin (not a builtin bound to an object, which the cache would keep)
+    builtin = isinstance(fn, types.BuiltinFunctionType) and isinstance(
+        getattr(fn, "__self__", None), (types.ModuleType, type(None))
+    )
+    positional = _BUILTIN_ARITY.get(fn) if builtin else None
+    if positional is None:
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return fn
+        positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        if builtin:
+            _BUILTIN_ARITY[fn] = positional
     if positional != 2:
         raise GraphDefinitionError(
             f"Invalid reducer signature. Expected (a, b) -> c. Got {inspect.signature(fn)} "
@@ -83,6 +92,13 @@ def _reducer(key: str, typ: Any) -> Callable[[Any, Any], Any] | None:
             "value and the update)"
         )
     return fn
+
+
+_BUILTIN_ARITY: dict[Any, int] = {}
+"""Positional parameters of builtin reducers (``operator.add``...), found once: for a
+builtin, ``inspect.signature`` parses its text signature with a class it makes anew on
+every call, and a class is a reference cycle left to the garbage collector at every
+``StateGraph``. Builtins are few and live as long as the process."""
 
 
 def channels_for(schema: Any) -> dict[str, Channel]:
