@@ -190,36 +190,46 @@ _FAILING = {
 _threads_used = itertools.count()
 
 
-@pytest.mark.parametrize("how", ["ainvoke", "invoke", "stream"])
+@pytest.mark.parametrize(
+    "how", ["ainvoke", "invoke", "stream", "invoke in a running loop", "stream in a running loop"]
+)
 @pytest.mark.parametrize("name", list(_FAILING))
 def test_failed_runs_leave_no_reference_cycles(name: str, how: str) -> None:
     """A failed run is freed as soon as its caller drops the error: the error's
     traceback holds the engine's frames, so none of them may hold the error back
     (nor the asyncio task or future holding it), or each failure would leave its
     whole run, state included, for the garbage collector. The same for a sync
-    stream's end, failed or not (asyncio's StopAsyncIteration)."""
+    stream's end, failed or not (asyncio's StopAsyncIteration), and for the sync API
+    called inside a running loop (run on a portal thread)."""
     graph = _FAILING[name]()
     arg = 1 if name == "functional" else {"log": []}
 
+    def sync_call(config) -> None:
+        if how.startswith("invoke"):
+            graph.invoke(arg, config)  # type: ignore[attr-defined]
+        else:
+            for _ in graph.stream(arg, config):  # type: ignore[attr-defined]
+                pass
+
     def once() -> None:
         config = {"configurable": {"thread_id": f"t{next(_threads_used)}"}}
-        try:
-            if how == "ainvoke":
 
-                async def main() -> None:
-                    try:
-                        await graph.ainvoke(arg, config)  # type: ignore[attr-defined]
-                    except ValueError:
-                        pass
+        async def main() -> None:
+            try:
+                if how == "ainvoke":
+                    await graph.ainvoke(arg, config)  # type: ignore[attr-defined]
+                else:
+                    sync_call(config)
+            except ValueError:
+                pass
 
-                asyncio.run(main())
-            elif how == "invoke":
-                graph.invoke(arg, config)  # type: ignore[attr-defined]
-            else:
-                for _ in graph.stream(arg, config):  # type: ignore[attr-defined]
-                    pass
-        except ValueError:
-            pass
+        if how in ("invoke", "stream"):
+            try:
+                sync_call(config)
+            except ValueError:
+                pass
+        else:
+            asyncio.run(main())
 
     assert _left_for_the_collector(once) == 0
 

@@ -208,7 +208,10 @@ def _iterate_in_portal(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
             want.release()
             ok, item = items.get()
             if not ok:
-                raise item
+                try:
+                    raise item
+                finally:  # (see run_sync)
+                    item = None
             if item is _DONE:
                 return
             yield item
