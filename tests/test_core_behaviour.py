@@ -191,7 +191,11 @@ _threads_used = itertools.count()
 
 
 @pytest.mark.parametrize(
-    "how", ["ainvoke", "invoke", "stream", "invoke in a running loop", "stream in a running loop"]
+    "how",
+    [
+        "ainvoke", "invoke", "stream", "invoke in a running loop", "stream in a running loop",
+        "batch_as_completed", "abatch_as_completed",
+    ],
 )
 @pytest.mark.parametrize("name", list(_FAILING))
 def test_failed_runs_leave_no_reference_cycles(name: str, how: str) -> None:
@@ -207,8 +211,11 @@ def test_failed_runs_leave_no_reference_cycles(name: str, how: str) -> None:
     def sync_call(config) -> None:
         if how.startswith("invoke"):
             graph.invoke(arg, config)  # type: ignore[attr-defined]
-        else:
+        elif how.startswith("stream"):
             for _ in graph.stream(arg, config):  # type: ignore[attr-defined]
+                pass
+        else:
+            for _ in graph.batch_as_completed([arg, arg], config):  # type: ignore[attr-defined]
                 pass
 
     def once() -> None:
@@ -218,12 +225,16 @@ def test_failed_runs_leave_no_reference_cycles(name: str, how: str) -> None:
             try:
                 if how == "ainvoke":
                     await graph.ainvoke(arg, config)  # type: ignore[attr-defined]
+                elif how == "abatch_as_completed":
+                    runs = graph.abatch_as_completed([arg, arg], config)  # type: ignore[attr-defined]
+                    async for _ in runs:
+                        pass
                 else:
                     sync_call(config)
             except ValueError:
                 pass
 
-        if how in ("invoke", "stream"):
+        if how in ("invoke", "stream", "batch_as_completed"):
             try:
                 sync_call(config)
             except ValueError:

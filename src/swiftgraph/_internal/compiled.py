@@ -666,21 +666,29 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         configs = list(config) if isinstance(config, (list, tuple)) else [config] * len(inputs)
         context = kwargs.get("context")
 
-        async def one(i: int, value: Any, cfg: Any) -> tuple[int, Any]:
+        async def one(i: int, value: Any, cfg: Any) -> tuple[int, bool, Any]:
+            # a run's error as a value: raised out of as_completed, it would be held by
+            # the future that as_completed's frame (in its traceback) holds, a cycle
             try:
-                return i, await self._arun(value, cfg, context, False)
+                return i, True, await self._arun(value, cfg, context, False)
             except Exception as exc:
-                if not return_exceptions:
-                    raise
-                return i, exc
+                return i, False, exc
 
         runs = [asyncio.ensure_future(one(i, v, c)) for i, (v, c) in enumerate(zip(inputs, configs))]
         try:
             for finished in asyncio.as_completed(runs):
-                yield await finished
+                i, ok, out = await finished
+                if ok or return_exceptions:
+                    yield i, out
+                    continue
+                try:
+                    raise out
+                finally:  # (this frame is in its traceback: it must not hold it)
+                    out = None
         finally:
             for run in runs:
                 run.cancel()
+            runs = run = None  # type: ignore[assignment]  # (their results hold the errors)
 
     # --- subgraphs ---------------------------------------------------------------------
 
