@@ -141,6 +141,13 @@ def _retried():
     return g.compile()
 
 
+def _timed():
+    g = StateGraph(S)
+    g.add_node("a", _failing, timeout=5.0)
+    g.add_edge(START, "a")
+    return g.compile()
+
+
 def _failing_subgraph():
     g = StateGraph(S)
     g.add_node("sub", _chain(_failing))
@@ -181,6 +188,7 @@ _FAILING = {
     "checkpointed chain": lambda: _chain(_failing, checkpointer=_saver()),
     "checkpointed fan-out": lambda: _failing_fan_out(checkpointer=_saver()),
     "retried": _retried,
+    "timed": _timed,
     "subgraph": _failing_subgraph,
     "interrupted (no error)": lambda: _chain(_asking, checkpointer=_saver()),
     "functional": _failing_entrypoint,

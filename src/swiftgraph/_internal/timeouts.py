@@ -65,11 +65,18 @@ async def timed(name: str, policy: Any, attempt: Callable[[], Coroutine[Any, Any
             wait = min(x for x in (run_left, idle_left) if x is not None)
             done, _ = await asyncio.wait((task,), timeout=wait)
             if done:
-                return task.result()
+                break
     except asyncio.CancelledError:
         task.cancel()
         task.add_done_callback(_drain)
         raise
+    # the attempt ended: its result, or its error, raised with this frame in its
+    # traceback: the frame must not hold the task holding the error (a cycle)
+    done = None  # type: ignore[assignment]
+    try:
+        return task.result()
+    finally:
+        task = None  # type: ignore[assignment]
 
 
 def _drain(task: asyncio.Future[Any]) -> None:
