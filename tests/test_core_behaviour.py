@@ -253,6 +253,25 @@ def test_failed_runs_leave_no_reference_cycles(name: str, how: str) -> None:
     assert _left_for_the_collector(once) == 0
 
 
+@pytest.mark.parametrize("mode", ["values", "updates", "custom", "debug", "tasks", "messages"])
+@pytest.mark.parametrize("fails", [False, True], ids=["ok", "failing"])
+def test_streamed_runs_leave_no_reference_cycles(mode: str, fails: bool) -> None:
+    """Every stream mode, run to its end or to a failure, by a consumer that keeps no
+    chunk: nothing left for the collector (a "custom" run held its own writer as a
+    bound method; a failed "debug" run's last chunk holds the error)."""
+    import collections
+
+    graph = _chain(_failing if fails else _work)
+
+    def once() -> None:
+        try:
+            collections.deque(graph.stream({"log": []}, stream_mode=mode), maxlen=0)
+        except ValueError:
+            pass
+
+    assert _left_for_the_collector(once) == 0
+
+
 def test_max_concurrency_bounds_running_tasks():
     running, peak = [0], [0]
 

@@ -605,6 +605,9 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                 await woken
                 waiter[0] = None
         finally:
+            # a failed run's traceback holds this frame: not the last chunk, which may
+            # hold the error (a debug task result)
+            chunk = part = None  # type: ignore[assignment]
             if driver is not None and not driver.done():
                 driver.cancel()
                 try:

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -216,7 +217,8 @@ class Run:
         self.recursion_limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
         self.step = 0
         self.output_touched = False
-        self.writer = self._custom_writer if "custom" in modes and sink is not None else _no_op
+        # (a partial, not a bound method: the run holding its own method is a cycle)
+        self.writer = partial(_write_custom, sink, ns) if "custom" in modes and sink else _no_op
         # streaming: waits until the consumer has taken what was streamed (see start_step)
         self.pace: Callable[[], Awaitable[None]] | None = None
 
@@ -233,10 +235,6 @@ class Run:
     def emit(self, mode: str, chunk: Any) -> None:
         if mode in self.modes and self.sink is not None:
             self.sink(self.ns, mode, chunk)
-
-    def _custom_writer(self, chunk: Any) -> None:
-        progress()  # (for a timed attempt: see timeouts.py)
-        self.sink(self.ns, "custom", chunk)  # type: ignore[misc]
 
     def read_output(self) -> Any:
         values = self.values
@@ -782,6 +780,12 @@ def _runs_in_a_thread(task: Task) -> bool:
     thread it can't stop: a plain body (swiftgraph's too) or a subgraph."""
     fn = task.node.fn
     return task.node.subgraph is not None or (fn is not None and not fn.is_async)
+
+
+def _write_custom(sink: Sink, ns: tuple[str, ...], chunk: Any) -> None:
+    """A run's ``get_stream_writer()`` when it streams "custom" (bound with partial)."""
+    progress()  # (for a timed attempt: see timeouts.py)
+    sink(ns, "custom", chunk)
 
 
 def _no_op(_chunk: Any) -> None:
