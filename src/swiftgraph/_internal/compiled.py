@@ -545,7 +545,6 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
             options=options,
         )
         run.pace = pace
-        driver: asyncio.Task[Any] | None  # (None once it ended: see below)
         if "messages" in modes:
             # a chat model a node calls without passing its config finds the node's
             # callbacks in langchain_core's context variable (as LangGraph sets it)
@@ -595,25 +594,22 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
                     drained[0] = None
                 if driver.done():
                     if not buf:
-                        try:
-                            driver.result()
-                        finally:  # this frame is in a failed run's traceback: holding
-                            driver = None  # the task that holds the error would be a cycle
+                        driver.result()
                         return
                     continue
                 woken = waiter[0] = loop.create_future()
                 await woken
                 waiter[0] = None
         finally:
-            # a failed run's traceback holds this frame: not the last chunk, which may
-            # hold the error (a debug task result)
-            chunk = part = None  # type: ignore[assignment]
-            if driver is not None and not driver.done():
+            if not driver.done():
                 driver.cancel()
                 try:
                     await driver
                 except BaseException:
                     pass
+            # a failed run's traceback holds this frame: not the task that holds the
+            # error, nor the last chunk (a debug or tasks result holds it too)
+            driver = chunk = part = None  # type: ignore[assignment]
 
     def batch(
         self,
@@ -681,17 +677,15 @@ class CompiledStateGraph(StateAPI, Generic[StateT, ContextT, InputT, OutputT]):
         try:
             for finished in asyncio.as_completed(runs):
                 i, ok, out = await finished
-                if ok or return_exceptions:
-                    yield i, out
-                    continue
-                try:
+                if not ok and not return_exceptions:
                     raise out
-                finally:  # (this frame is in its traceback: it must not hold it)
-                    out = None
+                yield i, out
         finally:
             for run in runs:
                 run.cancel()
-            runs = run = None  # type: ignore[assignment]  # (their results hold the errors)
+            # a failed run's traceback holds this frame: not the error, nor the
+            # futures whose results hold it
+            runs = run = out = None  # type: ignore[assignment]
 
     # --- subgraphs ---------------------------------------------------------------------
 

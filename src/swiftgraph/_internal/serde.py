@@ -218,18 +218,21 @@ _JSON_OUT_ASCII = json.JSONEncoder(
 )
 
 
-def _make_json_text() -> Any:
-    """``_JSON_OUT.encode``, minus its per-call set-up: ``JSONEncoder.encode`` builds a
-    new C encoder on every call (about 1.5 µs here, more than a small payload's
-    encoding); this keeps one. Same output, same errors (``ValueError`` for a float
-    that isn't finite or an int past the digit limit)."""
+def compact_json_encoder(*, ensure_ascii: bool, allow_nan: bool) -> Callable[[Any], str] | None:
+    """``json.dumps(obj, separators=(",", ":"), ensure_ascii=..., allow_nan=...,
+    check_circular=False)`` from one C encoder made once: ``JSONEncoder.encode`` builds a
+    new one on every call (about 1.5 µs here, more than a small payload's encoding).
+    Same output, same errors (``ValueError`` for a float that isn't finite when
+    ``allow_nan`` is off, or an int past the digit limit; ``RecursionError`` for a
+    cycle). None without the C accelerator."""
     import json.encoder as je
 
     make = getattr(je, "c_make_encoder", None)
-    basestring = getattr(je, "c_encode_basestring", None)
-    if make is None or basestring is None:  # no C accelerator
-        return _JSON_OUT.encode
-    encode = make(None, _JSON_OUT.default, basestring, None, ":", ",", False, False, False)
+    name = "c_encode_basestring_ascii" if ensure_ascii else "c_encode_basestring"
+    basestring = getattr(je, name, None)
+    if make is None or basestring is None:
+        return None
+    encode = make(None, _JSON_OUT.default, basestring, None, ":", ",", False, False, allow_nan)
 
     def json_text(obj: Any) -> str:
         return "".join(encode(obj, 0))
@@ -237,7 +240,7 @@ def _make_json_text() -> Any:
     return json_text
 
 
-_json_text = _make_json_text()
+_json_text = compact_json_encoder(ensure_ascii=False, allow_nan=False) or _JSON_OUT.encode
 _json_loads = json.loads
 
 

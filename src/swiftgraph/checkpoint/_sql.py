@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from swiftgraph._internal.serde import compact_json_encoder
 from swiftgraph.checkpoint.base import CheckpointRecord, PendingWrite
 
 FIRST_PAGE = 16
@@ -31,28 +32,18 @@ WRITE_COLUMNS = "task_path, task_id, idx, channel, value"
 
 def dump_metadata(metadata: dict[str, Any]) -> str:
     """``json.dumps(metadata, separators=(",", ":"))``, the same text from one C encoder
-    made once: ``json.dumps`` makes a new one per call, three quarters of its time on
-    a checkpoint's small metadata (a tenth of the cost of storing a checkpoint)."""
+    made once (see :func:`~swiftgraph._internal.serde.compact_json_encoder`): most of
+    ``json.dumps``' time on a checkpoint's small metadata is making its encoder."""
     if _encode_metadata is not None:
         try:
-            return "".join(_encode_metadata(metadata, 0))
+            return _encode_metadata(metadata)
         except RecursionError:  # (no circular check: json.dumps names the cycle)
             pass
     return json.dumps(metadata, separators=(",", ":"))
 
 
-def _metadata_encoder() -> Callable[[Any, int], Any] | None:
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator: json.dumps it is
-        return None
-    # json.dumps' defaults: ensure_ascii, allow_nan, unsorted keys, no skipkeys
-    return make(  # type: ignore[no-any-return]
-        None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None,
-        ":", ",", False, False, True,
-    )
-
-
-_encode_metadata = _metadata_encoder()
+# json.dumps' defaults: ensure_ascii, allow_nan
+_encode_metadata = compact_json_encoder(ensure_ascii=True, allow_nan=True)
 
 
 def checkpoint_params(r: CheckpointRecord) -> tuple[Any, ...]:
